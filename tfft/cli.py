@@ -1,0 +1,204 @@
+"""The ``tfft`` command line: train | evaluate | predict | export | info.
+
+Examples:
+
+    tfft train                                        # sample intents, MiniLM-L6, export
+    tfft train --config configs/sst2.yaml --set training.epochs=1
+    tfft evaluate --export saved_models/support-intents --data test.csv
+    tfft predict saved_models/support-intents "I was charged twice"
+    tfft export --run runs/support-intents
+    tfft info saved_models/support-intents
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
+from tfft.config import DEFAULT_CONFIG, ConfigError, DataConfig, load_config
+from tfft.data.errors import DataError
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="labelled CSV/TSV/JSONL/Parquet file or tfds:<name>:<split>")
+    parser.add_argument("--text-column", help="column with the text (default: the run's)")
+    parser.add_argument("--text-pair-column", help="column with the second text of pairs")
+    parser.add_argument("--label-column", help="column with the label (default: the run's)")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tfft", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="fine-tune, evaluate and export (resumes unfinished runs)")
+    train.add_argument("--config", default=str(DEFAULT_CONFIG),
+                       help="YAML run description (default: the built-in sample run, %(default)s)")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override any config field, e.g. --set training.epochs=2 (repeatable)")
+    train.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
+    train.add_argument("--no-export", action="store_true", help="do not write a SavedModel")
+
+    evaluate = commands.add_parser("evaluate", help="score a run or an export on a labelled file")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="run folder (runs/<name>)")
+    source.add_argument("--export", help="export folder (saved_models/<name>[/<version>])")
+    _add_data_arguments(evaluate)
+    evaluate.add_argument("--output", help="write metrics JSON here as well")
+
+    predict = commands.add_parser("predict", help="run an export on strings or a file")
+    predict.add_argument("export", help="export folder (saved_models/<name>[/<version>])")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--pair", action="append", default=None, help="second text for pair models (repeatable)")
+    predict.add_argument("--file", help="CSV/TSV/JSONL/Parquet file with a text column")
+    predict.add_argument("--text-column", default="text")
+    predict.add_argument("--text-pair-column")
+    predict.add_argument("--output", help="write JSON lines here instead of stdout")
+
+    export = commands.add_parser("export", help="export a finished run as a new SavedModel version")
+    export.add_argument("--run", required=True, help="run folder (runs/<name>)")
+    export.add_argument("--dir", help="export root (default: the run's export.dir)")
+    export.add_argument("--name", help="model name (default: the run's name)")
+    export.add_argument("--version", type=int, help="integer version (default: next free)")
+
+    info = commands.add_parser("info", help="describe an export or run, or the environment")
+    info.add_argument("path", nargs="?", help="export or run folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"tfft {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def run_train(args) -> int:
+    from tfft.training.run import train
+
+    overrides = list(args.overrides)
+    if args.skip_bad_rows:
+        overrides.append("data.skip_bad_rows=true")
+    if args.no_export:
+        overrides.append("export.enabled=false")
+    result = train(load_config(args.config, overrides))
+    print(summary(result))
+    return 0
+
+
+def summary(result) -> str:
+    validation = result.metrics["validation"]
+    before, after = validation.get("before") or {}, validation["after"]
+    lines = ["", "=== tfft run finished ==="]
+    for name in ("accuracy", "macro_f1"):
+        if name in after:
+            was = f"{before[name]:.4f} -> " if name in before else ""
+            lines.append(f"validation {name}: {was}{after[name]:.4f}")
+    if "test" in result.metrics:
+        test = result.metrics["test"]
+        lines.append(f"test accuracy: {test.get('accuracy', float('nan')):.4f}  macro_f1: "
+                     f"{test.get('macro_f1', float('nan')):.4f}")
+    lines += [
+        f"run folder:   {result.run_dir}  (config.yaml, metrics.json, reports, checkpoints)",
+        f"TensorBoard:  tensorboard --logdir {result.run_dir / 'logs'}",
+    ]
+    if result.export_path is not None:
+        lines += [
+            f"SavedModel:   {result.export_path}",
+            f"predict:      tfft predict {result.export_path.parent} \"I was charged twice for my order\"",
+        ]
+    return "\n".join(lines)
+
+
+def _data_config(args, base: DataConfig) -> DataConfig:
+    for field, value in (("text_column", args.text_column), ("text_pair_column", args.text_pair_column),
+                         ("label_column", args.label_column)):
+        if value:
+            setattr(base, field, value)
+    base.skip_bad_rows = args.skip_bad_rows
+    return base
+
+
+def run_evaluate(args) -> int:
+    from tfft.evaluation.evaluate import evaluate_export, evaluate_run
+
+    if args.run:
+        report = evaluate_run(Path(args.run), args.data, lambda data: _data_config(args, data))
+    else:
+        report = evaluate_export(Path(args.export), args.data, lambda data: _data_config(args, data))
+    print(report.text)
+    metrics = {k: v for k, v in report.metrics.items() if not isinstance(v, dict)}
+    print(json.dumps(metrics, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(report.metrics, indent=2), encoding="utf-8")
+    return 0
+
+
+def run_predict(args) -> int:
+    from tfft.export.loaded import LoadedExport
+    from tfft.data.readers import read_examples
+
+    exported = LoadedExport(args.export)
+    texts, pairs = list(args.texts), args.pair
+    if args.file:
+        data = DataConfig(text_column=args.text_column, text_pair_column=args.text_pair_column)
+        examples = read_examples(args.file, data, with_labels=False)
+        texts, pairs = examples.texts, examples.pairs
+    if not texts:
+        raise ValueError("nothing to predict: pass texts or --file")
+    if ("text_pair" in exported.input_names) != (pairs is not None):
+        raise ValueError(f"{exported.path} takes inputs {exported.input_names}; "
+                         f"pass --pair / --text-pair-column exactly for pair models")
+    outputs = exported.predict(texts, pairs)
+    lines = [json.dumps({"text": text, **_row(outputs, i)}) for i, text in enumerate(texts)]
+    if args.output:
+        Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {len(lines)} predictions to {args.output}", file=sys.stderr)
+    else:
+        print("\n".join(lines))
+    return 0
+
+
+def _row(outputs: dict, index: int) -> dict:
+    row = {}
+    for name, values in outputs.items():
+        value = values[index]
+        row[name] = value.decode() if isinstance(value, bytes) else value.tolist()
+    return row
+
+
+def run_export(args) -> int:
+    from tfft.export.saved_model import export_saved_model
+    from tfft.trained_model import load_trained_model
+    from tfft.config import config_to_dict
+    from tfft.run_folder import RunFolder
+
+    trained = load_trained_model(Path(args.run))
+    root = Path(args.dir or trained.config.export.dir) / (args.name or trained.config.name)
+    warmup_file = RunFolder(Path(args.run)).warmup_texts
+    warmup = json.loads(warmup_file.read_text()) if warmup_file.is_file() else None
+    path = export_saved_model(trained.model, trained.encoder, trained.task, root, args.version,
+                              metadata={"config": config_to_dict(trained.config), "run_dir": args.run},
+                              warmup_inputs=warmup)
+    print(path)
+    return 0
+
+
+def run_info(args) -> int:
+    from tfft.info import describe
+
+    print(describe(args.path))
+    return 0
+
+
+COMMANDS = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict,
+            "export": run_export, "info": run_info}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""One config object that describes a run, from data to export.
+
+A run is described by a YAML file whose sections mirror the dataclasses below.
+Any field can be overridden with ``section.field=value`` strings (the CLI's
+``--set``); values are parsed as YAML, so ``training.epochs=2`` gives an int and
+``data.validation=null`` gives ``None``.
+
+Example:
+
+>>> cfg = load_config("configs/support_intents.yaml", ["training.epochs=1"])
+>>> cfg.training.epochs
+1
+>>> save_config(cfg, "runs/support-intents/config.yaml")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SAMPLE_DATA_DIR = Path(__file__).parent / "sample_data" / "support_intents"
+DEFAULT_CONFIG = SAMPLE_DATA_DIR / "config.yaml"
+
+
+class ConfigError(ValueError):
+    """A config file or override is malformed; the message says where."""
+
+
+@dataclass
+class ModelConfig:
+    """Which backbone to load and how much of it to train.
+
+    ``backbone`` is one of: the alias ``minilm-l6`` (embedded pretrained
+    MiniLM-L6 BERT), ``scratch:<size>`` (randomly initialised, sizes in
+    ``tfft.backbones.SCRATCH_SIZES``), a local keras-hub preset folder, a local
+    Hugging Face checkpoint folder, or a keras-hub preset name.
+    ``freeze`` is ``none`` (full fine-tuning), ``backbone`` (train the head
+    only) or ``top_k`` (train the top ``train_top_layers`` encoder layers and
+    the head).
+    """
+
+    backbone: str = "minilm-l6"
+    max_length: int = 128
+    dropout: float = 0.1
+    freeze: str = "none"
+    train_top_layers: int = 2
+
+
+@dataclass
+class DataConfig:
+    """Where the examples come from and which columns hold what.
+
+    Paths are CSV, TSV, JSONL or Parquet files, or ``tfds:<name>[:<split>]``.
+    Without ``validation`` a stratified ``validation_fraction`` of ``train`` is
+    held out with ``seed``.
+    """
+
+    train: str = str(SAMPLE_DATA_DIR / "train.csv")
+    validation: str | None = None
+    test: str | None = str(SAMPLE_DATA_DIR / "test.csv")
+    text_column: str = "text"
+    text_pair_column: str | None = None
+    label_column: str = "label"
+    label_delimiter: str | None = None
+    validation_fraction: float = 0.1
+    skip_bad_rows: bool = False
+    tfds_data_dir: str | None = None
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation, schedule, regularisation and distribution settings."""
+
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    decay: str = "linear"
+    clip_norm: float | None = 1.0
+    label_smoothing: float = 0.0
+    class_weights: str | None = None
+    early_stopping_patience: int | None = None
+    monitor: str = "val_accuracy"
+    seed: int = 42
+    strategy: str = "auto"
+    bucket_boundaries: list[int] | None = None
+    keep_checkpoints: int = 2
+    evaluate_before: bool = True
+    log_every_steps: int = 10
+
+
+@dataclass
+class ExportConfig:
+    """Where and how the TF Serving SavedModel is written."""
+
+    enabled: bool = True
+    dir: str = "saved_models"
+    version: int | None = None
+    warmup_requests: int = 16
+
+
+@dataclass
+class RunConfig:
+    """Everything about one run. ``task_options`` is read by the task module."""
+
+    name: str = "support-intents"
+    task: str = "classification"
+    task_options: dict[str, Any] = field(default_factory=dict)
+    output_dir: str = "runs"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir) / self.name
+
+
+def config_to_dict(config: RunConfig) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(values: dict[str, Any], source: str = "<dict>") -> RunConfig:
+    """Builds a `RunConfig`, rejecting unknown keys with the path that holds them."""
+    return _build(RunConfig, values or {}, source, prefix="")
+
+
+def _build(cls: type, values: dict[str, Any], source: str, prefix: str):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: '{prefix.rstrip('.') or 'top level'}' must be a mapping")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
+            f"expected one of {', '.join(prefix + k for k in known)}"
+        )
+    kwargs = {}
+    for name, value in values.items():
+        nested = _dataclass_of(known[name])
+        kwargs[name] = _build(nested, value, source, f"{prefix}{name}.") if nested else value
+    return cls(**kwargs)
+
+
+def _dataclass_of(f: dataclasses.Field):
+    default = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+    return type(default) if dataclasses.is_dataclass(default) else None
+
+
+def parse_override(override: str) -> tuple[list[str], Any]:
+    """Parses ``a.b=value`` into (["a", "b"], parsed YAML value)."""
+    if "=" not in override:
+        raise ConfigError(f"override '{override}' must look like section.field=value")
+    key, raw = override.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"override '{override}': value is not valid YAML ({error})") from None
+    return key.strip().split("."), value
+
+
+def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for override in overrides or []:
+        path, value = parse_override(override)
+        node = values
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override '{override}': '{part}' is not a section")
+        node[path[-1]] = value
+    return values
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Reads a YAML run description (or the defaults) and applies overrides."""
+    values: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        source = str(path)
+        if not Path(path).is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    values = apply_overrides(values, overrides or [])
+    return config_from_dict(values, source if not overrides else f"{source} + --set")
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Readers, validation, label vocabularies, splits and the tf.data pipeline."""

@@ -1,0 +1,49 @@
+"""Carve a seeded, stratified validation split out of the training examples.
+
+Example:
+
+>>> train, validation = stratified_split(examples, fraction=0.1, seed=42, strata=labels)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from tfft.data.readers import TextExamples
+
+
+def stratified_split(
+    examples: TextExamples, fraction: float, seed: int, strata: Sequence | None = None
+) -> tuple[TextExamples, TextExamples]:
+    """Splits off ``fraction`` of the rows, keeping class proportions where possible.
+
+    Stratification needs two rows per stratum and one per stratum in each part;
+    when the data cannot satisfy that (tiny or very skewed data) the split is a
+    plain seeded shuffle split.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"data.validation_fraction must be between 0 and 1, got {fraction}")
+    indices = np.arange(len(examples))
+    n_validation = max(1, int(round(fraction * len(indices))))
+    if n_validation >= len(indices):
+        raise ValueError(
+            f"{examples.source}: {len(indices)} rows are too few to hold out a validation split"
+        )
+    strata = list(strata) if strata is not None else None
+    if strata is not None and not _can_stratify(strata, n_validation):
+        strata = None
+    train_idx, val_idx = train_test_split(
+        indices, test_size=n_validation, random_state=seed, shuffle=True, stratify=strata
+    )
+    return examples.subset(sorted(train_idx)), examples.subset(sorted(val_idx))
+
+
+def _can_stratify(strata: list, n_validation: int) -> bool:
+    counts = Counter(strata)
+    return min(counts.values()) >= 2 and n_validation >= len(counts) and (
+        len(strata) - n_validation >= len(counts)
+    )

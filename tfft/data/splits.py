@@ -1,0 +1,51 @@
+"""Load a run's train / validation / test examples as the config describes.
+
+Example:
+
+>>> splits = load_splits(config.data, task, seed=42)
+>>> len(splits.train), len(splits.validation)
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from tfft.config import DataConfig
+from tfft.data.readers import TextExamples, read_examples
+from tfft.data.split import stratified_split
+from tfft.tasks.base import Task
+
+
+@dataclass
+class DataSplits:
+    train: TextExamples
+    validation: TextExamples
+    test: TextExamples | None
+
+    def skip_summaries(self) -> list[str]:
+        parts = [self.train, self.validation] + ([self.test] if self.test else [])
+        seen, lines = set(), []
+        for part in parts:
+            report = part.skipped
+            if report is not None and report.source not in seen:
+                seen.add(report.source)
+                lines.append(report.summary())
+                lines.extend(f"  {row}" for row in report.skipped)
+        return lines
+
+
+def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
+    """Reads the files, fits the task on all training rows, carves validation if needed."""
+    train = read_examples(data.train, data)
+    task.fit(train)
+    if data.validation:
+        validation = read_examples(data.validation, data)
+    else:
+        train, validation = stratified_split(
+            train, data.validation_fraction, seed, task.stratify_key(train)
+        )
+        print(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
+              f"for validation (stratified, seed {seed})", file=sys.stderr)
+    test = read_examples(data.test, data) if data.test else None
+    return DataSplits(train, validation, test)

@@ -1,0 +1,69 @@
+"""Turn raw strings into BERT-style model inputs, identically in training and serving.
+
+The same `SegmentEncoder` tokenizes the training data once (ragged ids, no
+padding) and runs inside the exported serving graph, so the two can never drift
+apart. Padding happens per batch (to the longest row), never to a fixed length.
+
+Example:
+
+>>> encoder = SegmentEncoder(tokenizer, max_length=128)
+>>> token_ids, segment_ids = encoder.encode(tf.constant(["a question"]), tf.constant(["a passage"]))
+>>> inputs = encoder.model_inputs(token_ids, segment_ids)  # dense int32 dict
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+
+class SegmentEncoder:
+    """Tokenize, trim (round robin across segments) and add [CLS]/[SEP].
+
+    Args:
+        tokenizer: a keras-hub tokenizer with ``cls``/``sep``/``pad`` token ids
+            (``start_token_id``/``end_token_id`` are used as fallbacks).
+        max_length: the longest packed sequence, special tokens included.
+    """
+
+    def __init__(self, tokenizer, max_length: int):
+        self.tokenizer = tokenizer
+        self.max_length = int(max_length)
+        self.start_id = _special_id(tokenizer, "cls_token_id", "start_token_id")
+        self.end_id = _special_id(tokenizer, "sep_token_id", "end_token_id")
+        self.pad_id = _special_id(tokenizer, "pad_token_id", "pad_token_id")
+        # keras-hub tokenizers return Python lists when called eagerly; in a
+        # graph they return ragged tensors, which is what packing needs.
+        self._encode_graph = tf.function(self._encode, reduce_retracing=True)
+
+    def encode(self, texts: tf.Tensor, pairs: tf.Tensor | None = None):
+        """Returns ragged int32 ``(token_ids, segment_ids)`` for a batch of strings."""
+        return self._encode_graph(texts, pairs)
+
+    def _encode(self, texts: tf.Tensor, pairs: tf.Tensor | None = None):
+        segments = [self.tokenizer(texts)]
+        if pairs is not None:
+            segments.append(self.tokenizer(pairs))
+        budget = self.max_length - 1 - len(segments)
+        trimmed = tf_text.RoundRobinTrimmer(budget).trim(segments)
+        token_ids, segment_ids = tf_text.combine_segments(
+            trimmed, start_of_sequence_id=self.start_id, end_of_segment_id=self.end_id
+        )
+        return tf.cast(token_ids, tf.int32), tf.cast(segment_ids, tf.int32)
+
+    def model_inputs(self, token_ids: tf.RaggedTensor, segment_ids: tf.RaggedTensor) -> dict:
+        """Pads a ragged batch to its longest row; masks are int32 (see DESIGN.md)."""
+        return {
+            "token_ids": token_ids.to_tensor(self.pad_id),
+            "segment_ids": segment_ids.to_tensor(0),
+            "padding_mask": tf.ones_like(token_ids, dtype=tf.int32).to_tensor(0),
+        }
+
+
+def _special_id(tokenizer, name: str, fallback: str) -> int:
+    value = getattr(tokenizer, name, None)
+    if value is None:
+        value = getattr(tokenizer, fallback, None)
+    if value is None:
+        raise ValueError(f"tokenizer {type(tokenizer).__name__} has no {name} or {fallback}")
+    return int(value)

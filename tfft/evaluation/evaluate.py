@@ -1,0 +1,50 @@
+"""Score a finished run or an export on a labelled file (``tfft evaluate``).
+
+Both paths compute the same task report; the export path runs the SavedModel's
+``serving_default`` on raw strings, exactly as TF Serving would.
+
+Example:
+
+>>> report = evaluate_export(Path("saved_models/support-intents"), "test.csv")
+>>> report.metrics["accuracy"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+from tfft.config import DataConfig, config_from_dict
+from tfft.data.pipeline import encode_split
+from tfft.data.readers import read_examples
+from tfft.export.loaded import LoadedExport
+from tfft.tasks import make_task
+from tfft.tasks.base import Report
+from tfft.trained_model import load_trained_model
+
+AdjustData = Callable[[DataConfig], DataConfig]
+
+
+def evaluate_run(run_dir: Path, data_path: str, adjust: AdjustData = lambda d: d) -> Report:
+    from tfft.training.run import evaluate_split
+
+    trained = load_trained_model(run_dir)
+    data = adjust(dataclasses.replace(trained.config.data))
+    examples = read_examples(data_path, data)
+    split = encode_split(trained.encoder, examples, trained.task.targets(examples))
+    return evaluate_split(trained.model, trained.task, split)
+
+
+def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambda d: d) -> Report:
+    exported = LoadedExport(export_dir)
+    if "config" not in exported.metadata:
+        raise FileNotFoundError(f"{exported.path} has no assets.extra/tfft.json; was it written by tfft?")
+    config = config_from_dict(exported.metadata["config"], str(exported.path))
+    data = adjust(config.data)
+    task = make_task(config.task, config.task_options, data)
+    task.load(exported.path / "assets.extra")
+    examples = read_examples(data_path, data)
+    targets = task.targets(examples)
+    scores = exported.predict(examples.texts, examples.pairs)[task.scores_key]
+    return task.report(targets, scores)

@@ -1,0 +1,1 @@
+"""TF Serving exports: versioned SavedModels with the tokenizer in the graph."""

@@ -1,0 +1,58 @@
+"""Run an exported SavedModel the way TF Serving does: the signature on raw strings.
+
+Example:
+
+>>> exported = LoadedExport("saved_models/support-intents/1")
+>>> exported.predict(["I was charged twice"])["label"]
+array([b'billing'], dtype=object)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tfft.export.saved_model import METADATA_FILE
+from tfft.export.versions import existing_versions
+
+
+def resolve_export_path(path: str | Path) -> Path:
+    """Accepts a version folder or a model folder (then its newest version)."""
+    path = Path(path)
+    if (path / "saved_model.pb").is_file():
+        return path
+    versions = existing_versions(path)
+    if versions:
+        return path / str(versions[-1])
+    raise FileNotFoundError(f"{path} is neither an export version folder (with saved_model.pb) "
+                            f"nor a model folder with integer versions")
+
+
+class LoadedExport:
+    """A loaded export and its tfft metadata (task, labels, serving inputs)."""
+
+    def __init__(self, path: str | Path):
+        self.path = resolve_export_path(path)
+        self.module = tf.saved_model.load(str(self.path))
+        self.signature = self.module.signatures["serving_default"]
+        metadata_file = self.path / "assets.extra" / METADATA_FILE
+        self.metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+        self.input_names = sorted(self.signature.structured_input_signature[1])
+
+    def __call__(self, **inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        return self.signature(**inputs)
+
+    def predict(self, texts: list[str], pairs: list[str] | None = None,
+                batch_size: int = 64) -> dict[str, np.ndarray]:
+        """Runs the signature in batches; returns numpy arrays per output name."""
+        chunks: dict[str, list[np.ndarray]] = {}
+        for start in range(0, len(texts), batch_size):
+            inputs = {"text": tf.constant(texts[start:start + batch_size])}
+            if pairs is not None:
+                inputs["text_pair"] = tf.constant(pairs[start:start + batch_size])
+            for name, value in self.signature(**inputs).items():
+                chunks.setdefault(name, []).append(value.numpy())
+        return {name: np.concatenate(parts) for name, parts in chunks.items()}

@@ -1,0 +1,1 @@
+"""Small Keras layers used by task heads."""

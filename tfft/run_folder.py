@@ -1,0 +1,78 @@
+"""The folder of one training run: what it holds and how runs never clobber each other.
+
+``runs/<name>/`` holds ``config.yaml`` (resolved), the label list, TensorBoard
+``logs/``, per-epoch ``checkpoints/``, the resume ``backup/``, the final
+weights, tokenizer and backbone config, and ``metrics.json``. A finished run is
+marked ``DONE``; starting the same name again opens ``<name>-2`` (and so on),
+while an unfinished run is resumed where it stopped.
+
+Example:
+
+>>> folder, config, resumed = RunFolder.prepare(config)
+>>> folder.metrics
+PosixPath('runs/support-intents/metrics.json')
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tfft.config import RunConfig, config_to_dict, load_config, save_config
+
+
+@dataclass
+class RunFolder:
+    path: Path
+
+    config = property(lambda self: self.path / "config.yaml")
+    logs = property(lambda self: self.path / "logs")
+    checkpoints = property(lambda self: self.path / "checkpoints")
+    backup = property(lambda self: self.path / "backup")
+    weights = property(lambda self: self.path / "model.weights.h5")
+    backbone_config = property(lambda self: self.path / "backbone.json")
+    tokenizer = property(lambda self: self.path / "tokenizer")
+    metrics = property(lambda self: self.path / "metrics.json")
+    metrics_before = property(lambda self: self.path / "metrics_before.json")
+    skipped_rows = property(lambda self: self.path / "skipped_rows.txt")
+    warmup_texts = property(lambda self: self.path / "warmup_inputs.json")
+    done_marker = property(lambda self: self.path / "DONE")
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_marker.is_file()
+
+    @classmethod
+    def prepare(cls, config: RunConfig) -> tuple["RunFolder", RunConfig, bool]:
+        """Opens a fresh folder, or the unfinished one to resume (with its saved config)."""
+        base = config.run_dir
+        folder = cls(base)
+        suffix = 1
+        while folder.is_done:
+            suffix += 1
+            folder = cls(base.with_name(f"{base.name}-{suffix}"))
+        if folder.path != base:
+            print(f"{base} holds a finished run; writing this one to {folder.path}", file=sys.stderr)
+        if folder.config.is_file():
+            return folder, folder._resume_config(config), True
+        if folder.path.exists() and any(folder.path.iterdir()):
+            raise FileExistsError(
+                f"{folder.path} exists and is not a tfft run folder; it is left untouched. "
+                f"Choose another name (--set name=...) or output_dir"
+            )
+        folder.path.mkdir(parents=True, exist_ok=True)
+        save_config(config, folder.config)
+        return folder, config, False
+
+    def _resume_config(self, requested: RunConfig) -> RunConfig:
+        saved = load_config(self.config)
+        if config_to_dict(saved) != config_to_dict(requested):
+            print(f"resuming the unfinished run in {self.path} with its saved config "
+                  f"({self.config}); start a fresh run with --set name=<new name>", file=sys.stderr)
+        else:
+            print(f"resuming the unfinished run in {self.path}", file=sys.stderr)
+        return saved
+
+    def mark_done(self) -> None:
+        self.done_marker.write_text("finished\n", encoding="utf-8")

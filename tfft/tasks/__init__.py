@@ -1,0 +1,25 @@
+"""Task modules. Each plugs into the shared data, training and export machinery.
+
+Example:
+
+>>> task = make_task("classification", {"multi_label": True}, DataConfig())
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tfft.config import DataConfig
+from tfft.tasks.base import Report, Task
+from tfft.tasks.classification import ClassificationTask
+
+TASKS: dict[str, type[Task]] = {ClassificationTask.name: ClassificationTask}
+
+
+def make_task(name: str, options: dict[str, Any] | None, data: DataConfig) -> Task:
+    if name not in TASKS:
+        raise ValueError(f"unknown task '{name}'; expected one of {sorted(TASKS)}")
+    return TASKS[name](options, data)
+
+
+__all__ = ["Report", "Task", "TASKS", "make_task"]

@@ -1,0 +1,67 @@
+"""Save a trained model into its run folder and load it back without downloads.
+
+The run folder keeps the backbone's config (so it can be rebuilt offline, with
+no pretrained download), the tokenizer (as a keras-hub preset) and the full
+model's weights.
+
+Example:
+
+>>> trained = load_trained_model(Path("runs/support-intents"))
+>>> trained.model, trained.encoder, trained.task
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import keras_hub  # noqa: F401  (registers keras-hub classes for deserialization)
+
+from tfft.config import RunConfig, load_config
+from tfft.encoding import SegmentEncoder
+from tfft.run_folder import RunFolder
+from tfft.tasks import Task, make_task
+from tfft.training.weights import save_model_weights
+
+
+@dataclass
+class TrainedModel:
+    config: RunConfig
+    task: Task
+    model: keras.Model
+    encoder: SegmentEncoder
+
+
+def save_trained_model(folder: RunFolder, model: keras.Model, backbone: keras.Model,
+                       encoder: SegmentEncoder, task: Task) -> None:
+    save_model_weights(model, folder.weights)
+    folder.backbone_config.write_text(
+        json.dumps(keras.saving.serialize_keras_object(backbone), indent=1), encoding="utf-8"
+    )
+    encoder.tokenizer.save_to_preset(str(folder.tokenizer))
+    task.save(folder.path)
+
+
+def load_tokenizer(directory: Path):
+    """Reads a tokenizer written by ``tokenizer.save_to_preset`` (config + assets, no backbone)."""
+    config = json.loads((Path(directory) / "tokenizer.json").read_text(encoding="utf-8"))
+    tokenizer = keras.saving.deserialize_keras_object(config)
+    tokenizer.load_preset_assets(str(directory))
+    return tokenizer
+
+
+def load_trained_model(run_dir: Path) -> TrainedModel:
+    folder = RunFolder(Path(run_dir))
+    if not folder.weights.is_file():
+        raise FileNotFoundError(f"{run_dir} has no trained model ({folder.weights.name}); "
+                                f"is it a finished tfft run folder?")
+    config = load_config(folder.config)
+    task = make_task(config.task, config.task_options, config.data)
+    task.load(folder.path)
+    backbone = keras.saving.deserialize_keras_object(json.loads(folder.backbone_config.read_text()))
+    model = task.build_model(backbone, config.model)
+    model.load_weights(folder.weights)
+    tokenizer = load_tokenizer(folder.tokenizer)
+    return TrainedModel(config, task, model, SegmentEncoder(tokenizer, config.model.max_length))

@@ -1,0 +1,1 @@
+"""Optimisers, schedules, callbacks, freezing, strategies and the run loop."""

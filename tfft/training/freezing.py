@@ -1,0 +1,34 @@
+"""Choose which weights train: everything, the head only, or the top k encoder layers.
+
+Example:
+
+>>> apply_freezing(backbone, ModelConfig(freeze="top_k", train_top_layers=2))
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tfft.config import ModelConfig
+
+MODES = ("none", "backbone", "top_k")
+
+
+def apply_freezing(backbone: keras.Model, model: ModelConfig) -> None:
+    """Sets ``trainable`` on the backbone's layers; the task head always trains."""
+    if model.freeze not in MODES:
+        raise ValueError(f"model.freeze must be one of {MODES}, got '{model.freeze}'")
+    backbone.trainable = model.freeze != "backbone"
+    if model.freeze != "top_k":
+        return
+    encoder_layers = list(getattr(backbone, "transformer_layers", []))
+    if not encoder_layers:
+        raise ValueError(f"model.freeze=top_k needs a backbone with transformer_layers; "
+                         f"{type(backbone).__name__} has none")
+    k = model.train_top_layers
+    if not 0 <= k <= len(encoder_layers):
+        raise ValueError(f"model.train_top_layers must be in [0, {len(encoder_layers)}], got {k}")
+    trainable = {id(layer) for layer in encoder_layers[len(encoder_layers) - k:]}
+    for layer in backbone.layers:
+        # The pooler sits above the encoder stack, so it trains with the top layers.
+        layer.trainable = id(layer) in trainable or "pooled" in layer.name

@@ -1,0 +1,212 @@
+"""One training run, end to end: data → tf.data → fit → evaluation → export.
+
+Nothing here knows which task it runs; the task module supplies targets, the
+head, loss, metrics, reports and serving outputs.
+
+Example:
+
+>>> from tfft.config import load_config
+>>> result = train(load_config("configs/support_intents.yaml"))
+>>> result.metrics["validation"]["after"]["accuracy"]
+0.95
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfft.backbones import load_backbone
+from tfft.config import RunConfig, config_to_dict
+from tfft.data.pipeline import (
+    EncodedSplit,
+    count_batches,
+    default_boundaries,
+    encode_split,
+    inference_dataset,
+    restore_order,
+    training_dataset,
+)
+from tfft.data.readers import TextExamples
+from tfft.data.splits import load_splits
+from tfft.encoding import SegmentEncoder
+from tfft.export.saved_model import export_saved_model
+from tfft.run_folder import RunFolder
+from tfft.tasks import Task, make_task
+from tfft.tasks.base import Report
+from tfft.trained_model import load_trained_model, save_trained_model
+from tfft.training.freezing import apply_freezing
+from tfft.training.hparams import log_hparams
+from tfft.training.learning_rate_logger import LearningRateLogger
+from tfft.training.optimizers import build_optimizer
+from tfft.training.strategy import make_strategy
+from tfft.training.weights import EpochCheckpoint
+
+EVAL_BATCH_SIZE = 64
+
+
+@dataclass
+class RunResult:
+    """Where a finished run put things, and what it measured."""
+
+    run_dir: Path
+    export_path: Path | None
+    metrics: dict[str, Any]
+    history: dict[str, list] = field(default_factory=dict)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def predict_scores(model: keras.Model, task: Task, split: EncodedSplit) -> np.ndarray:
+    """Task scores (as served) for every row, in the split's original order."""
+    dataset, order = inference_dataset(split, EVAL_BATCH_SIZE)
+    outputs = model.predict(dataset.map(lambda x, *_: x), verbose=0)
+    scores = task.serving_outputs(tf.constant(outputs))[task.scores_key].numpy()
+    return restore_order(scores, order)
+
+
+def evaluate_split(model: keras.Model, task: Task, split: EncodedSplit) -> Report:
+    return task.report(split.targets, predict_scores(model, task, split))
+
+
+def _encode(encoder: SegmentEncoder, task: Task, examples: TextExamples,
+            training, with_weights: bool = False) -> EncodedSplit:
+    targets = task.targets(examples)
+    weights = task.sample_weights(targets, training) if with_weights else None
+    return encode_split(encoder, examples, targets, weights, verbose=len(examples) > 4096)
+
+
+def _callbacks(config: RunConfig, folder: RunFolder, task: Task, validation: EncodedSplit) -> list:
+    training = config.training
+    val_dataset, order = inference_dataset(validation, EVAL_BATCH_SIZE)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(folder.backup)),
+        EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
+        LearningRateLogger(folder.logs, training.log_every_steps),
+        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
+        *task.callbacks(val_dataset.map(lambda x, *_: x), validation.targets[order], folder.logs),
+    ]
+    if training.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=training.monitor, patience=training.early_stopping_patience,
+            mode="min" if "loss" in training.monitor else "max",
+            restore_best_weights=True, verbose=1,
+        ))
+    return callbacks
+
+
+def _before_metrics(config, folder, model, task, validation) -> dict | None:
+    if folder.metrics_before.is_file():  # resumed: the untrained model is gone
+        return json.loads(folder.metrics_before.read_text())
+    if not config.training.evaluate_before:
+        return None
+    log("evaluating before fine-tuning ...")
+    report = evaluate_split(model, task, validation)
+    folder.metrics_before.write_text(json.dumps(report.metrics, indent=2))
+    return report.metrics
+
+
+def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
+    """Fine-tunes, evaluates and exports as ``config`` says; resumes an unfinished run."""
+    folder, config, resumed = RunFolder.prepare(config)
+    keras.utils.set_random_seed(config.training.seed)
+    task = make_task(config.task, config.task_options, config.data)
+    splits = load_splits(config.data, task, config.training.seed)
+    skipped = splits.skip_summaries()
+    if any(report_has_rows(line) for line in skipped):
+        folder.skipped_rows.write_text("\n".join(skipped) + "\n", encoding="utf-8")
+        for line in skipped:
+            log(line)
+
+    strategy = make_strategy(config.training.strategy)
+    log(f"loading backbone {config.model.backbone} ...")
+    with strategy.scope():
+        bundle = load_backbone(config.model.backbone, config.model.max_length)
+        apply_freezing(bundle.backbone, config.model)
+        model = task.build_model(bundle.backbone, config.model)
+    encoder = SegmentEncoder(bundle.tokenizer, config.model.max_length)
+
+    train_split = _encode(encoder, task, splits.train, config.training, with_weights=True)
+    validation = _encode(encoder, task, splits.validation, config.training)
+    boundaries = config.training.bucket_boundaries or default_boundaries(config.model.max_length)
+    steps = count_batches(train_split.lengths, boundaries, config.training.batch_size)
+    train_dataset = training_dataset(train_split, config.training.batch_size,
+                                     config.training.seed, boundaries)
+    train_dataset = train_dataset.apply(tf.data.experimental.assert_cardinality(steps))
+    with strategy.scope():
+        model.compile(optimizer=build_optimizer(config.training, steps * config.training.epochs),
+                      loss=task.loss(config.training), metrics=task.metrics())
+    log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
+        f"{len(splits.validation)} validation rows, {model.count_params():,} parameters")
+
+    before = _before_metrics(config, folder, model, task, validation)
+    val_dataset, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
+    started = time.perf_counter()
+    history = model.fit(train_dataset, validation_data=val_dataset, epochs=config.training.epochs,
+                        callbacks=_callbacks(config, folder, task, validation), verbose=verbose,
+                        shuffle=False)  # the pipeline shuffles with the run seed
+    train_seconds = time.perf_counter() - started
+
+    after = evaluate_split(model, task, validation)
+    after.write(folder.path, prefix="validation_")
+    metrics = {
+        "validation": {"before": before, "after": after.metrics},
+        "training": {
+            "rows": len(splits.train), "steps_per_epoch": steps,
+            "epochs_run": len(history.history.get("loss", [])),
+            "seconds": round(train_seconds, 2), "resumed": resumed,
+        },
+    }
+    if splits.test is not None:
+        test_report = evaluate_split(model, task, _encode(encoder, task, splits.test, config.training))
+        test_report.write(folder.path, prefix="test_")
+        metrics["test"] = test_report.metrics
+    folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    log_hparams(folder.logs, config, _headline(metrics))
+    save_trained_model(folder, model, bundle.backbone, encoder, task)
+
+    warmup = _warmup_inputs(splits.validation, config.export.warmup_requests)
+    folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
+    export_path = None
+    if config.export.enabled:
+        # Export a fresh copy read back from the run folder: it carries no
+        # optimizer or distribution state, and proves the run folder is complete.
+        trained = load_trained_model(folder.path)
+        export_path = export_saved_model(
+            trained.model, trained.encoder, trained.task, Path(config.export.dir) / config.name, config.export.version,
+            metadata={"config": config_to_dict(config), "metrics": _headline(metrics),
+                      "run_dir": str(folder.path)},
+            warmup_inputs=warmup,
+        )
+    folder.mark_done()
+    return RunResult(folder.path, export_path, metrics, dict(history.history))
+
+
+def report_has_rows(line: str) -> bool:
+    return "skipped" in line and "no bad rows" not in line
+
+
+def _headline(metrics: dict) -> dict[str, float]:
+    after = metrics["validation"]["after"]
+    headline = {f"val_{k}": v for k, v in after.items() if isinstance(v, float)}
+    headline.update({f"test_{k}": v for k, v in metrics.get("test", {}).items() if isinstance(v, float)})
+    return headline
+
+
+def _warmup_inputs(examples: TextExamples, count: int) -> dict[str, list[str]] | None:
+    if count <= 0:
+        return None
+    inputs = {"text": examples.texts[:count]}
+    if examples.pairs is not None:
+        inputs["text_pair"] = examples.pairs[:count]
+    return inputs
