@@ -88,6 +88,7 @@ class TrainingConfig:
     monitor: str = "val_accuracy"
     seed: int = 42
     strategy: str = "auto"
+    mixed_precision: str | None = None
     bucket_boundaries: list[int] | None = None
     keep_checkpoints: int = 2
     evaluate_before: bool = True

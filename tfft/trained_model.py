@@ -1,6 +1,8 @@
 """Save a trained model into its run folder and load it back without downloads.
 
-The run folder keeps the backbone's config (so it can be rebuilt offline, with
+A reloaded model always computes in float32, whatever precision it was
+trained in: mixed precision is a training-time speed setting, and float32 is
+what every TF Serving CPU runs well. The run folder keeps the backbone's config (so it can be rebuilt offline, with
 no pretrained download), the tokenizer (as a keras-hub preset) and the full
 model's weights.
 
@@ -23,6 +25,7 @@ from tfft.config import RunConfig, load_config
 from tfft.encoding import SegmentEncoder
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
+from tfft.training.precision import float32_policy
 from tfft.training.weights import save_model_weights
 
 
@@ -60,8 +63,11 @@ def load_trained_model(run_dir: Path) -> TrainedModel:
     config = load_config(folder.config)
     task = make_task(config.task, config.task_options, config.data)
     task.load(folder.path)
-    backbone = keras.saving.deserialize_keras_object(json.loads(folder.backbone_config.read_text()))
-    model = task.build_model(backbone, config.model)
+    with float32_policy():
+        backbone_config = json.loads(folder.backbone_config.read_text())
+        backbone_config["config"]["dtype"] = "float32"
+        backbone = keras.saving.deserialize_keras_object(backbone_config)
+        model = task.build_model(backbone, config.model)
     model.load_weights(folder.weights)
     tokenizer = load_tokenizer(folder.tokenizer)
     return TrainedModel(config, task, model, SegmentEncoder(tokenizer, config.model.max_length))

@@ -37,8 +37,9 @@ def read_tfds(spec: str, data: DataConfig, with_labels: bool = True) -> TextExam
     name, split = parse_tfds_spec(spec)
     try:
         dataset, info = tfds.load(name, split=split, with_info=True, data_dir=data.tfds_data_dir)
-    except Exception as error:  # tfds raises many kinds; keep its message
-        raise DataError(BadRow(spec, None, None, f"could not load TFDS dataset ({error})"), OFFLINE_HINT) from None
+    except Exception as error:  # tfds raises many kinds; keep the first line of its message
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(BadRow(spec, None, None, f"could not load TFDS dataset ({reason})"), OFFLINE_HINT) from None
     label_names = _class_names(info.features, data.label_column) if with_labels else None
     rows = _rows(spec, tfds.as_numpy(dataset), list(info.features.keys()), label_names, data.label_column)
     examples = _collect(spec, rows, data, with_labels)

@@ -37,6 +37,7 @@ from tfft.config import ModelConfig, TrainingConfig
 from tfft.data.labels import LabelVocabulary
 from tfft.data.readers import TextExamples
 from tfft.layers.masked_mean_pooling import MaskedMeanPooling
+from tfft.evaluation.sigmoid_f1_score import SigmoidF1Score
 from tfft.evaluation.confusion import ConfusionMatrixImage, plot_confusion_matrix
 from tfft.tasks.base import Report, Task
 
@@ -110,6 +111,7 @@ class ClassificationTask(Task):
         dense = keras.layers.Dense(
             len(self.vocabulary),
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            dtype="float32",  # logits and loss stay float32 under mixed precision
             name="logits",
         )
         # === Functional Model ===
@@ -138,7 +140,7 @@ class ClassificationTask(Task):
             logit_threshold = float(np.log(self.threshold / (1.0 - self.threshold)))
             return [
                 keras.metrics.BinaryAccuracy(name="accuracy", threshold=logit_threshold),
-                keras.metrics.F1Score(average="macro", threshold=logit_threshold, name="macro_f1"),
+                SigmoidF1Score(average="macro", threshold=self.threshold, name="macro_f1"),
             ]
         return [
             keras.metrics.CategoricalAccuracy(name="accuracy"),

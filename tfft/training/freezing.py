@@ -19,6 +19,8 @@ def apply_freezing(backbone: keras.Model, model: ModelConfig) -> None:
     if model.freeze not in MODES:
         raise ValueError(f"model.freeze must be one of {MODES}, got '{model.freeze}'")
     backbone.trainable = model.freeze != "backbone"
+    for layer in backbone.layers:  # start from a clean state: the call is idempotent
+        layer.trainable = backbone.trainable
     if model.freeze != "top_k":
         return
     encoder_layers = list(getattr(backbone, "transformer_layers", []))

@@ -47,7 +47,9 @@ from tfft.training.freezing import apply_freezing
 from tfft.training.hparams import log_hparams
 from tfft.training.learning_rate_logger import LearningRateLogger
 from tfft.training.optimizers import build_optimizer
+from tfft.training.precision import set_precision
 from tfft.training.strategy import make_strategy
+from tfft.training.throughput import ThroughputMeter, batch_counts
 from tfft.training.weights import EpochCheckpoint
 
 EVAL_BATCH_SIZE = 64
@@ -86,10 +88,12 @@ def _encode(encoder: SegmentEncoder, task: Task, examples: TextExamples,
     return encode_split(encoder, examples, targets, weights, verbose=len(examples) > 4096)
 
 
-def _callbacks(config: RunConfig, folder: RunFolder, task: Task, validation: EncodedSplit) -> list:
+def _callbacks(config: RunConfig, folder: RunFolder, task: Task, validation: EncodedSplit,
+               meter: ThroughputMeter) -> list:
     training = config.training
     val_dataset, order = inference_dataset(validation, EVAL_BATCH_SIZE)
     callbacks = [
+        meter,
         keras.callbacks.BackupAndRestore(str(folder.backup)),
         EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
         LearningRateLogger(folder.logs, training.log_every_steps),
@@ -128,6 +132,7 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
         for line in skipped:
             log(line)
 
+    set_precision(config.training.mixed_precision)
     strategy = make_strategy(config.training.strategy)
     log(f"loading backbone {config.model.backbone} ...")
     with strategy.scope():
@@ -151,9 +156,11 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
 
     before = _before_metrics(config, folder, model, task, validation)
     val_dataset, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
+    meter = ThroughputMeter(lambda: batch_counts(training_dataset(
+        train_split, config.training.batch_size, config.training.seed, boundaries)))
     started = time.perf_counter()
     history = model.fit(train_dataset, validation_data=val_dataset, epochs=config.training.epochs,
-                        callbacks=_callbacks(config, folder, task, validation), verbose=verbose,
+                        callbacks=_callbacks(config, folder, task, validation, meter), verbose=verbose,
                         shuffle=False)  # the pipeline shuffles with the run seed
     train_seconds = time.perf_counter() - started
 
@@ -165,6 +172,7 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
             "rows": len(splits.train), "steps_per_epoch": steps,
             "epochs_run": len(history.history.get("loss", [])),
             "seconds": round(train_seconds, 2), "resumed": resumed,
+            "throughput_first_epoch": meter.result(),
         },
     }
     if splits.test is not None:

@@ -1,0 +1,77 @@
+"""Shared fixtures: tiny data files and tiny randomly initialised runs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tfft.config import load_config  # noqa: E402
+
+POSITIVE = ["great", "excellent", "love", "wonderful", "superb", "fantastic"]
+NEGATIVE = ["awful", "terrible", "hate", "horrible", "dreadful", "poor"]
+NOUNS = ["movie", "phone", "service", "book", "meal", "hotel", "camera"]
+
+
+def sentiment_rows(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """Rows a tiny model can learn in a few steps: the label word decides."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        label = "positive" if i % 2 == 0 else "negative"
+        word = rng.choice(POSITIVE if label == "positive" else NEGATIVE)
+        rows.append((f"the {rng.choice(NOUNS)} was {word}", label))
+    return rows
+
+
+def write_csv(path: Path, header: list[str], rows: list) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def sentiment_files(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "train": write_csv(tmp_path / "data" / "train.csv", ["text", "label"], sentiment_rows(96, 1)),
+        "test": write_csv(tmp_path / "data" / "test.csv", ["text", "label"], sentiment_rows(24, 2)),
+    }
+
+
+def tiny_overrides(tmp_path: Path, files: dict[str, Path], **extra) -> list[str]:
+    values = {
+        "name": "tiny", "output_dir": str(tmp_path / "runs"), "model.backbone": "scratch:tiny",
+        "model.max_length": 32, "task_options.pooling": "mean", "data.train": str(files["train"]), "data.test": str(files["test"]),
+        "training.epochs": 3, "training.batch_size": 8, "training.learning_rate": 3e-3,
+        "training.warmup_ratio": 0.0, "training.log_every_steps": 2,
+        "export.dir": str(tmp_path / "saved_models"), "export.warmup_requests": 4,
+    }
+    values.update(extra)
+    return [f"{key}={value}" for key, value in values.items()]
+
+
+def tiny_config(tmp_path: Path, files: dict[str, Path], **extra):
+    return load_config(None, tiny_overrides(tmp_path, files, **extra))
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory):
+    """One finished tiny run (with export), shared by export and CLI tests."""
+    from tfft.training.run import train
+
+    root = tmp_path_factory.mktemp("trained")
+    files = {
+        "train": write_csv(root / "data" / "train.csv", ["text", "label"], sentiment_rows(96, 1)),
+        "test": write_csv(root / "data" / "test.csv", ["text", "label"], sentiment_rows(24, 2)),
+    }
+    result = train(tiny_config(root, files), verbose=0)
+    return {"root": root, "files": files, "result": result}

@@ -1,0 +1,42 @@
+import keras_hub
+import pytest
+
+from tfft.backbones import BackboneError, load_backbone
+
+
+def test_scratch_sizes_and_unknown_size():
+    bundle = load_backbone("scratch:tiny", max_length=64)
+    assert bundle.backbone.num_layers == 2 and bundle.backbone.hidden_dim == 32
+    assert bundle.tokenizer.token_to_id("[CLS]") == 101
+    with pytest.raises(BackboneError, match="expected one of"):
+        load_backbone("scratch:huge")
+
+
+def test_local_keras_hub_preset_folder(tmp_path):
+    original = load_backbone("scratch:tiny")
+    original.backbone.save_to_preset(str(tmp_path))
+    original.tokenizer.save_to_preset(str(tmp_path))
+    loaded = load_backbone(str(tmp_path))
+    assert loaded.backbone.count_params() == original.backbone.count_params()
+    first = original.backbone.get_layer("token_embedding").embeddings.numpy()
+    assert (loaded.backbone.get_layer("token_embedding").embeddings.numpy() == first).all()
+
+
+def test_missing_folder_and_folder_without_config(tmp_path):
+    with pytest.raises(BackboneError, match="does not exist.*Hugging Face"):
+        load_backbone(str(tmp_path / "nowhere"))
+    (tmp_path / "weights.bin").write_text("x")
+    with pytest.raises(BackboneError, match="no config.json"):
+        load_backbone(str(tmp_path))
+
+
+def test_preset_name_offline_error_points_at_local_paths(monkeypatch):
+    def offline(*args, **kwargs):
+        raise ConnectionError("Failed to resolve 'api.kaggle.com'")
+
+    monkeypatch.setattr(keras_hub.models.Backbone, "from_preset", offline)
+    with pytest.raises(BackboneError) as info:
+        load_backbone("bert_base_en_uncased")
+    message = str(info.value)
+    assert "could not download keras-hub preset 'bert_base_en_uncased'" in message
+    assert "local folder" in message and "minilm-l6" in message

@@ -1,0 +1,38 @@
+import pytest
+
+from tfft.config import ConfigError, RunConfig, load_config, save_config
+
+
+def test_yaml_round_trip_and_overrides(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("name: intents\nmodel:\n  max_length: 64\ntraining:\n  epochs: 4\n")
+    config = load_config(path, ["training.epochs=2", "data.validation=null", "task_options.multi_label=true"])
+    assert config.name == "intents"
+    assert config.model.max_length == 64
+    assert config.model.backbone == "minilm-l6"  # untouched fields keep defaults
+    assert config.training.epochs == 2 and isinstance(config.training.epochs, int)
+    assert config.data.validation is None
+    assert config.task_options == {"multi_label": True}
+    save_config(config, tmp_path / "saved.yaml")
+    assert load_config(tmp_path / "saved.yaml") == config
+
+
+def test_unknown_key_names_the_path(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("training:\n  epoch: 3\n")
+    with pytest.raises(ConfigError, match=r"training\.epoch.*expected one of.*training\.epochs"):
+        load_config(path)
+
+
+def test_bad_override_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="section.field=value"):
+        load_config(None, ["training.epochs"])
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_defaults_point_at_packaged_sample_data():
+    config = RunConfig()
+    assert config.data.train.endswith("train.csv")
+    with open(config.data.train, encoding="utf-8") as handle:
+        assert handle.readline().strip() == "text,label"

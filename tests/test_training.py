@@ -1,0 +1,167 @@
+"""Tiny end-to-end runs: learning, logs, checkpoints, resume, no clobbering, options."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from tfft.config import ModelConfig, TrainingConfig
+from tfft.backbones import load_backbone
+from tfft.training.freezing import apply_freezing
+from tfft.training.optimizers import build_optimizer
+from tfft.training.run import train
+from tfft.training.schedules import WarmupDecay
+
+from conftest import sentiment_rows, tiny_config, write_csv
+
+
+def tags(folder):
+    found = {}
+    for events in folder.rglob("events.out.tfevents.*"):
+        accumulator = EventAccumulator(str(events), size_guidance={"tensors": 0, "images": 0})
+        accumulator.Reload()
+        for kind, names in accumulator.Tags().items():
+            if isinstance(names, list):
+                found.setdefault(kind, set()).update(names)
+    return found
+
+
+def test_run_learns_logs_and_writes_everything(trained_tiny):
+    result = trained_tiny["result"]
+    metrics = result.metrics
+    before, after = metrics["validation"]["before"], metrics["validation"]["after"]
+    assert after["accuracy"] >= 0.9 and after["accuracy"] > before["accuracy"]
+    assert metrics["test"]["accuracy"] >= 0.9
+    assert set(after["per_class"]) == {"negative", "positive"}
+    run = result.run_dir
+    for name in ["config.yaml", "labels.json", "metrics.json", "metrics_before.json", "DONE",
+                 "validation_confusion_matrix.png", "test_report.txt", "model.weights.h5"]:
+        assert (run / name).is_file(), name
+    assert json.loads((run / "labels.json").read_text())["labels"] == ["negative", "positive"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch-02.weights.h5", "epoch-03.weights.h5"]
+    assert not (run / "backup").exists()  # deleted once training finished
+    found = tags(run / "logs")
+    scalars = found.get("scalars", set()) | found.get("tensors", set())
+    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate", "step_learning_rate"} <= scalars
+    assert any(tag.startswith("batch_") for tag in scalars)  # per-step training metrics
+    assert "confusion_matrix" in scalars or "confusion_matrix" in found.get("images", set())
+    assert (run / "logs" / "hparams").is_dir()
+    throughput = metrics["training"]["throughput_first_epoch"]
+    assert throughput["examples_per_second"] > 0 and throughput["tokens_per_second"] > throughput["examples_per_second"]
+
+
+def test_weight_files_hold_no_optimizer_state(trained_tiny):
+    run = trained_tiny["result"].run_dir
+    model_file = (run / "model.weights.h5").stat().st_size
+    params = 1_011_362 * 4  # scratch:tiny + 2-class head, float32
+    assert model_file < params * 1.3
+
+
+def test_second_run_with_same_name_goes_to_new_folder(tmp_path, sentiment_files):
+    config = tiny_config(tmp_path, sentiment_files, **{"training.epochs": 1, "training.evaluate_before": False})
+    first = train(config, verbose=0)
+    second = train(config, verbose=0)
+    assert first.run_dir.name == "tiny" and second.run_dir.name == "tiny-2"
+    assert first.export_path.name == "1" and second.export_path.name == "2"
+    assert (first.run_dir / "DONE").is_file()
+
+
+class Crash(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed")
+
+
+def test_resume_after_kill_continues_at_next_epoch(tmp_path, sentiment_files, monkeypatch):
+    from tfft.training import run as run_module
+
+    config = tiny_config(tmp_path, sentiment_files, **{"training.epochs": 4})
+    original = run_module._callbacks
+    monkeypatch.setattr(run_module, "_callbacks", lambda *a: original(*a) + [Crash()])
+    with pytest.raises(KeyboardInterrupt):
+        train(config, verbose=0)
+    run_dir = tmp_path / "runs" / "tiny"
+    assert (run_dir / "backup").is_dir() and not (run_dir / "DONE").exists()
+    monkeypatch.setattr(run_module, "_callbacks", original)
+    result = train(config, verbose=0)
+    assert result.run_dir == run_dir  # same folder, not tiny-2
+    assert result.metrics["training"]["resumed"] is True
+    assert result.metrics["training"]["epochs_run"] == 2  # epochs 3 and 4 only
+    assert result.metrics["validation"]["before"] == json.loads((run_dir / "metrics_before.json").read_text())
+
+
+def test_early_stopping_restores_best_weights(tmp_path, sentiment_files):
+    config = tiny_config(tmp_path, sentiment_files, **{
+        "training.epochs": 6, "training.early_stopping_patience": 1, "training.monitor": "val_loss",
+        "training.learning_rate": 0.05, "training.evaluate_before": False, "export.enabled": False})
+    result = train(config, verbose=0)
+    losses = result.history["val_loss"]
+    if len(losses) < 6:  # stopped early: final weights are the best epoch's
+        best = min(losses)
+        assert result.metrics["validation"]["after"]["examples"] > 0
+        assert np.argmin(losses) < len(losses) - 1 and best <= losses[-1]
+
+
+def test_multi_label_with_class_weights(tmp_path):
+    rows = [("great food and slow delivery", "food|delivery"), ("cold food", "food"),
+            ("late delivery", "delivery"), ("rude staff", "staff"), ("friendly staff, tasty food", "staff|food")] * 12
+    files = {"train": write_csv(tmp_path / "ml.csv", ["text", "label"], rows),
+             "test": write_csv(tmp_path / "ml_test.csv", ["text", "label"], rows[:10])}
+    config = tiny_config(tmp_path, files, **{"task_options.multi_label": True, "training.class_weights": "balanced",
+                                             "training.epochs": 6, "training.monitor": "val_macro_f1"})
+    result = train(config, verbose=0)
+    assert result.metrics["test"]["micro_f1"] > 0.8
+    exported = tf.saved_model.load(str(result.export_path)).signatures["serving_default"]
+    out = exported(text=tf.constant(["friendly staff, tasty food"]))
+    assert out["probabilities"].shape == (1, 3)
+    assert set(out["label"].numpy()[0].decode().split("|")) == {"food", "staff"}
+
+
+def test_pair_classification_export_takes_text_pair(tmp_path):
+    rows = [(f"is it {w}", f"it is {w}", "yes") for w in ["red", "big", "old", "new"]] * 8 + \
+           [(f"is it {w}", f"it is {v}", "no") for w, v in [("red", "blue"), ("big", "small"), ("old", "new"), ("new", "old")]] * 8
+    files = {"train": write_csv(tmp_path / "p.csv", ["question", "passage", "label"], rows),
+             "test": write_csv(tmp_path / "pt.csv", ["question", "passage", "label"], rows[:8])}
+    config = tiny_config(tmp_path, files, **{"data.text_column": "question", "data.text_pair_column": "passage",
+                                             "training.epochs": 1, "training.evaluate_before": False})
+    result = train(config, verbose=0)
+    signature = tf.saved_model.load(str(result.export_path)).signatures["serving_default"]
+    assert sorted(signature.structured_input_signature[1]) == ["text", "text_pair"]
+    out = signature(text=tf.constant(["is it red"]), text_pair=tf.constant(["it is red"]))
+    assert out["label"].numpy()[0] in (b"yes", b"no")
+
+
+def test_freezing_modes():
+    bundle = load_backbone("scratch:mini")
+    apply_freezing(bundle.backbone, ModelConfig(freeze="backbone"))
+    assert bundle.backbone.trainable_weights == []
+    apply_freezing(bundle.backbone, ModelConfig(freeze="top_k", train_top_layers=1))
+    trainable = {w.path.split("/")[0] for w in bundle.backbone.trainable_weights}
+    assert trainable == {"transformer_layer_3", "pooled_dense"}
+    apply_freezing(bundle.backbone, ModelConfig(freeze="none"))
+    assert len(bundle.backbone.trainable_weights) == len(bundle.backbone.weights)
+    with pytest.raises(ValueError, match="train_top_layers"):
+        apply_freezing(bundle.backbone, ModelConfig(freeze="top_k", train_top_layers=9))
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    linear = WarmupDecay(1e-3, warmup_steps=10, total_steps=100, decay="linear")
+    values = [float(linear(step)) for step in range(100)]
+    assert values[0] == pytest.approx(1e-4) and values[9] == pytest.approx(1e-3)
+    assert values[54] == pytest.approx(5e-4, rel=0.02) and values[99] == pytest.approx(0.0, abs=1e-9)
+    cosine = WarmupDecay(1e-3, warmup_steps=0, total_steps=100, decay="cosine")
+    assert float(cosine(49)) == pytest.approx(5e-4, rel=0.02)
+    with pytest.raises(ValueError):
+        WarmupDecay(1e-3, 0, 10, decay="step")
+
+
+def test_adamw_skips_decay_on_layer_norm_and_bias():
+    bundle = load_backbone("scratch:tiny")
+    optimizer = build_optimizer(TrainingConfig(), total_steps=10)
+    optimizer.build(bundle.backbone.trainable_variables)
+    decayed = {v.path for v in bundle.backbone.trainable_variables if optimizer._use_weight_decay(v)}
+    assert any(path.endswith("kernel") for path in decayed)
+    assert not any(path.endswith(("bias", "gamma", "beta")) for path in decayed)
