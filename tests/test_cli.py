@@ -1,0 +1,74 @@
+"""The tfft command line on a tiny run: train, predict, evaluate, export, info, errors."""
+
+import json
+from pathlib import Path
+
+from tfft.cli import main
+
+from conftest import tiny_overrides, write_csv
+
+
+def test_train_prints_where_everything_is(tmp_path, sentiment_files, capsys):
+    overrides = tiny_overrides(tmp_path, sentiment_files, **{"training.epochs": 1})
+    code = main(["train", *sum((["--set", o] for o in overrides), [])])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "tensorboard --logdir" in out and str(tmp_path / "runs" / "tiny" / "logs") in out
+    assert "tfft predict" in out and str(tmp_path / "saved_models" / "tiny" / "1") in out
+    assert "validation accuracy:" in out and "->" in out
+
+
+def test_predict_strings_and_file(trained_tiny, tmp_path, capsys):
+    export = str(trained_tiny["result"].export_path.parent)
+    assert main(["predict", export, "the camera was excellent", "the book was horrible"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [row["label"] for row in rows] == ["positive", "negative"]
+    assert len(rows[0]["probabilities"]) == 2
+    source = write_csv(tmp_path / "in.csv", ["review"], [["the hotel was superb"]])
+    output = tmp_path / "out.jsonl"
+    assert main(["predict", export, "--file", str(source), "--text-column", "review", "--output", str(output)]) == 0
+    assert json.loads(output.read_text().splitlines()[0])["text"] == "the hotel was superb"
+
+
+def test_evaluate_export_and_run_agree(trained_tiny, tmp_path, capsys):
+    data = str(trained_tiny["files"]["test"])
+    out_export, out_run = tmp_path / "e.json", tmp_path / "r.json"
+    assert main(["evaluate", "--export", str(trained_tiny["result"].export_path), "--data", data,
+                 "--output", str(out_export)]) == 0
+    assert main(["evaluate", "--run", str(trained_tiny["result"].run_dir), "--data", data,
+                 "--output", str(out_run)]) == 0
+    by_export, by_run = json.loads(out_export.read_text()), json.loads(out_run.read_text())
+    assert by_export["accuracy"] == by_run["accuracy"] == trained_tiny["result"].metrics["test"]["accuracy"]
+    assert "precision" in capsys.readouterr().out
+
+
+def test_evaluate_bad_file_names_file_line_and_column(trained_tiny, tmp_path, capsys):
+    bad = write_csv(tmp_path / "bad.csv", ["text", "label"], [["fine", "positive"], ["odd", "neutral"]])
+    code = main(["evaluate", "--export", str(trained_tiny["result"].export_path), "--data", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{bad}, line 3, column 'label': label 'neutral' never appears" in err
+
+
+def test_export_command_writes_next_version(trained_tiny, tmp_path, capsys):
+    target = tmp_path / "exports"
+    assert main(["export", "--run", str(trained_tiny["result"].run_dir), "--dir", str(target)]) == 0
+    assert main(["export", "--run", str(trained_tiny["result"].run_dir), "--dir", str(target)]) == 0
+    assert sorted(p.name for p in (target / "tiny").iterdir()) == ["1", "2"]
+    assert (target / "tiny" / "2" / "assets.extra" / "tf_serving_warmup_requests").is_file()
+
+
+def test_info_describes_export_and_environment(trained_tiny, capsys):
+    assert main(["info", str(trained_tiny["result"].export_path)]) == 0
+    out = capsys.readouterr().out
+    assert "serving_default inputs: ['text']" in out and "probabilities float32" in out
+    assert main(["info"]) == 0
+    assert "keras-hub" in capsys.readouterr().out
+
+
+def test_train_with_bad_data_exits_with_clear_error(tmp_path, capsys):
+    train_file = write_csv(tmp_path / "t.csv", ["text", "label"], [["ok", "a"], ["", "b"]])
+    code = main(["train", "--set", f"data.train={train_file}", "--set", f"output_dir={tmp_path / 'runs'}",
+                 "--set", "model.backbone=scratch:tiny"])
+    assert code == 2
+    assert f"{train_file}, line 3, column 'text': value is empty" in capsys.readouterr().err
