@@ -72,3 +72,20 @@ def test_train_with_bad_data_exits_with_clear_error(tmp_path, capsys):
                  "--set", "model.backbone=scratch:tiny"])
     assert code == 2
     assert f"{train_file}, line 3, column 'text': value is empty" in capsys.readouterr().err
+
+
+def test_skip_bad_rows_trains_and_lists_the_lines(tmp_path, capsys):
+    from conftest import sentiment_rows
+
+    rows = sentiment_rows(40, 3)
+    rows.insert(5, ("", "positive"))
+    rows.insert(9, ("the book was fine", ""))
+    train_file = write_csv(tmp_path / "t.csv", ["text", "label"], rows)
+    files = {"train": train_file, "test": write_csv(tmp_path / "e.csv", ["text", "label"], sentiment_rows(8, 4))}
+    overrides = tiny_overrides(tmp_path, files, **{"training.epochs": 1, "export.enabled": False})
+    code = main(["train", "--skip-bad-rows", *sum((["--set", o] for o in overrides), [])])
+    assert code == 0
+    report = (tmp_path / "runs" / "tiny" / "skipped_rows.txt").read_text()
+    assert f"{train_file}: skipped 2 bad row(s) at line(s) 7, 11" in report
+    assert "column 'label': value is missing" in report or "column 'label': value is empty" in report
+    assert "skipped 2 bad row(s)" in capsys.readouterr().err

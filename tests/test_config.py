@@ -36,3 +36,25 @@ def test_defaults_point_at_packaged_sample_data():
     assert config.data.train.endswith("train.csv")
     with open(config.data.train, encoding="utf-8") as handle:
         assert handle.readline().strip() == "text,label"
+
+
+def test_relative_data_paths_resolve_next_to_the_config_file(tmp_path):
+    (tmp_path / "train.csv").write_text("text,label\na,b\n")
+    path = tmp_path / "run.yaml"
+    path.write_text("data:\n  train: train.csv\n  validation: not/here.csv\n  test: tfds:glue/sst2:test\n")
+    config = load_config(path)
+    assert config.data.train == str((tmp_path / "train.csv").resolve())
+    assert config.data.validation == "not/here.csv"  # left relative to the working directory
+    assert config.data.test == "tfds:glue/sst2:test"
+
+
+def test_shipped_recipes_parse():
+    from pathlib import Path
+
+    from tfft.config import DEFAULT_CONFIG
+
+    recipes = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml")) + [DEFAULT_CONFIG]
+    for recipe in recipes:
+        config = load_config(recipe)
+        assert config.task == "classification", recipe
+    assert Path(load_config(DEFAULT_CONFIG).data.test).is_file()

@@ -34,35 +34,36 @@ def test_encode_adds_special_tokens_and_truncates_pairs_round_robin():
     assert segment_ids.to_list()[0] == [0] * 9 + [1] * 3
 
 
-def test_training_batches_are_bucketed_padded_per_batch_int32_and_seeded():
-    split = encode_split(encoder(), make_examples(), targets=np.arange(60, dtype="int32"))
-    boundaries = [6, 12, 20]
-    dataset = training_dataset(split, batch_size=8, seed=1, boundaries=boundaries)
-    batches = list(dataset)
-    assert len(batches) == count_batches(split.lengths, boundaries, 8)
-    seen = []
+def test_training_batches_are_length_grouped_padded_per_batch_int32_and_seeded():
+    split = encode_split(encoder(), make_examples(200), targets=np.arange(200, dtype="int32"))
+    batches = list(training_dataset(split, batch_size=8, seed=1, group_batches=5))
+    assert len(batches) == count_batches(200, 8) == 25
+    seen, padded, real = [], 0, 0
     for features, targets in batches:
         mask = features["padding_mask"].numpy()
         assert features["token_ids"].dtype == tf.int32 and features["padding_mask"].dtype == tf.int32
+        assert features["segment_ids"].dtype == tf.int32
         lengths = mask.sum(axis=1)
         assert mask.shape[1] == lengths.max()  # padded to the longest row, not to max_length
-        # one bucket per batch
-        assert len(set(np.digitize(lengths, boundaries))) == 1
-        # padding positions hold the pad id
         assert (features["token_ids"].numpy()[mask == 0] == split.pad_id).all()
+        padded, real = padded + mask.size, real + mask.sum()
         seen.extend(targets.numpy().tolist())
-    assert sorted(seen) == list(range(60))
-    again = [t.numpy().tolist() for _, t in training_dataset(split, 8, seed=1, boundaries=boundaries)]
-    assert again == [t.numpy().tolist() for _, t in batches]
-    other = [t.numpy().tolist() for _, t in training_dataset(split, 8, seed=2, boundaries=boundaries)]
-    assert other != again
+    assert sorted(seen) == list(range(200))  # every row exactly once
+    random_padded = sum(f["padding_mask"].numpy().size for f, _ in training_dataset(split, 8, seed=1, group_batches=1))
+    assert (padded - real) < 0.4 * (random_padded - real)  # grouping removes most padding
+    order = lambda ds: [t.numpy().tolist() for _, t in ds]  # noqa: E731
+    assert order(training_dataset(split, 8, seed=1, group_batches=5)) == order(batches)
+    assert order(training_dataset(split, 8, seed=2, group_batches=5)) != order(batches)
+    dataset = training_dataset(split, 8, seed=1, group_batches=5)
+    first, second = order(dataset), order(dataset)
+    assert first != second  # a new order every epoch
 
 
 def test_batch_counts_match_a_fresh_copy_of_the_pipeline():
     split = encode_split(encoder(), make_examples(), targets=np.zeros(60, "int32"))
-    counts = batch_counts(training_dataset(split, 8, seed=5, boundaries=[8, 16]))
+    counts = batch_counts(training_dataset(split, 8, seed=5))
     assert counts[:, 0].sum() == 60 and counts[:, 1].sum() == split.lengths.sum()
-    assert (batch_counts(training_dataset(split, 8, seed=5, boundaries=[8, 16])) == counts).all()
+    assert (batch_counts(training_dataset(split, 8, seed=5)) == counts).all()
 
 
 def test_inference_order_is_restored():
@@ -76,4 +77,5 @@ def test_sample_weights_travel_with_rows():
     weights = np.linspace(0.5, 2.0, 60).astype("float32")
     split = encode_split(encoder(), make_examples(), np.arange(60, dtype="int32"), weights)
     for _, targets, batch_weights in training_dataset(split, 8, seed=0):
+        assert batch_weights.dtype == tf.float32
         assert np.allclose(batch_weights.numpy(), weights[targets.numpy()])

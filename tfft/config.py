@@ -61,7 +61,7 @@ class DataConfig:
 
     train: str = str(SAMPLE_DATA_DIR / "train.csv")
     validation: str | None = None
-    test: str | None = str(SAMPLE_DATA_DIR / "test.csv")
+    test: str | None = None
     text_column: str = "text"
     text_pair_column: str | None = None
     label_column: str = "label"
@@ -89,7 +89,7 @@ class TrainingConfig:
     seed: int = 42
     strategy: str = "auto"
     mixed_precision: str | None = None
-    bucket_boundaries: list[int] | None = None
+    length_group_batches: int = 50
     keep_checkpoints: int = 2
     evaluate_before: bool = True
     log_every_steps: int = 10
@@ -190,8 +190,27 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if path is not None:
+        _resolve_data_paths(values, Path(path).parent)
     values = apply_overrides(values, overrides or [])
     return config_from_dict(values, source if not overrides else f"{source} + --set")
+
+
+def _resolve_data_paths(values: dict[str, Any], config_dir: Path) -> None:
+    """A relative data path in a config file means the file's folder if it exists there.
+
+    Otherwise it stays relative to the working directory, so recipes can point
+    either at files next to them or at paths from the project root.
+    """
+    data = values.get("data")
+    if not isinstance(data, dict):
+        return
+    for key in ("train", "validation", "test"):
+        value = data.get(key)
+        if isinstance(value, str) and ":" not in value and not Path(value).is_absolute():
+            beside = config_dir / value
+            if beside.exists():
+                data[key] = str(beside.resolve())
 
 
 def save_config(config: RunConfig, path: str | Path) -> None:

@@ -1,9 +1,13 @@
-"""tf.data pipelines: tokenize once, bucket by length, pad per batch, prefetch.
+"""tf.data pipelines: tokenize once, group by length, pad per batch, prefetch.
 
 Padding every row to a fixed length wastes ~90% of the compute on short texts
 (see DESIGN.md), so rows are tokenized once into ragged ids and batched with
-rows of similar length. Training batches are shuffled with a seed; inference
-batches are sorted by length and un-sorted afterwards with ``order``.
+rows of similar length. Training batches are length-grouped: each epoch, a
+seeded shuffle is cut into mega-batches of ``group_batches`` batches, each
+mega-batch is sorted by length and cut into batches, and the batches are
+shuffled (what Hugging Face's ``group_by_length`` does). Batches stay full and
+hold almost no padding. Inference batches are sorted by length and un-sorted
+afterwards with ``order``.
 
 Example:
 
@@ -14,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import sys
 from dataclasses import dataclass
 
@@ -43,13 +48,6 @@ class EncodedSplit:
     def lengths(self) -> np.ndarray:
         return self.token_ids.row_lengths().numpy()
 
-    def take(self, indices: np.ndarray) -> "EncodedSplit":
-        pick = lambda a: None if a is None else a[indices]  # noqa: E731
-        return EncodedSplit(
-            tf.gather(self.token_ids, indices), tf.gather(self.segment_ids, indices),
-            pick(self.targets), pick(self.sample_weights), self.pad_id,
-        )
-
 
 def encode_split(
     encoder: SegmentEncoder,
@@ -76,77 +74,79 @@ def encode_split(
     )
 
 
-def default_boundaries(max_length: int) -> list[int]:
-    """Bucket edges: fine for short texts, coarser for long ones."""
-    edges = [8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 192, 256, 384, 512]
-    return [edge for edge in edges if edge < max_length]
+def count_batches(n_rows: int, batch_size: int) -> int:
+    """Batches per epoch that `training_dataset` yields (the last may be partial)."""
+    return -(-int(n_rows) // int(batch_size))
 
 
-def count_batches(lengths: np.ndarray, boundaries: list[int], batch_size: int) -> int:
-    """Batches per epoch that `training_dataset` yields (partial batches included)."""
-    buckets = np.digitize(lengths, boundaries, right=False)
-    counts = np.bincount(buckets, minlength=len(boundaries) + 1)
-    return int(sum(-(-count // batch_size) for count in counts))
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                           group_batches: int = 50) -> list[np.ndarray]:
+    """Row indices of one epoch's batches: shuffled, grouped by length, shuffled again."""
+    order = rng.permutation(len(lengths))
+    group = batch_size * max(int(group_batches), 1)
+    batches = []
+    for start in range(0, len(order), group):
+        chunk = order[start:start + group]
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    full = [b for b in batches if len(b) == batch_size]
+    partial = [b for b in batches if len(b) < batch_size]
+    rng.shuffle(full)
+    # At most one partial batch per mega-batch; merged so the epoch has ceil(n / batch) batches.
+    tail = np.concatenate(partial) if partial else np.zeros(0, dtype=order.dtype)
+    full.extend(tail[i:i + batch_size] for i in range(0, len(tail), batch_size))
+    return full
 
 
-def _features(split: EncodedSplit) -> dict:
-    return {"token_ids": split.token_ids, "segment_ids": split.segment_ids}
+def _batches_of(split: EncodedSplit, index_batches) -> tf.data.Dataset:
+    """Padded batches of ``split`` for each array of row indices ``index_batches()`` yields."""
+    indices = tf.data.Dataset.from_generator(
+        index_batches, output_signature=tf.TensorSpec([None], tf.int64)
+    )
+    token_ids, segment_ids = split.token_ids, split.segment_ids
+    targets = split.targets
+    weights = None if split.sample_weights is None else split.sample_weights.astype("float32")
 
+    def gather(index):
+        ids = tf.gather(token_ids, index)
+        features = {
+            "token_ids": ids.to_tensor(split.pad_id),
+            "segment_ids": tf.gather(segment_ids, index).to_tensor(0),
+            "padding_mask": tf.ones_like(ids, dtype=tf.int32).to_tensor(0),
+        }
+        parts = [features]
+        if targets is not None:
+            parts.append(tf.gather(targets, index))
+            if weights is not None:
+                parts.append(tf.gather(weights, index))
+        return tuple(parts)
 
-def _add_padding_mask(features, *rest):
-    features = dict(features)
-    features["padding_mask"] = tf.ones_like(features["token_ids"], dtype=tf.int32)
-    return (features, *rest)
-
-
-def _slices(split: EncodedSplit) -> tuple:
-    parts = [_features(split)]
-    if split.targets is not None:
-        parts.append(split.targets)
-        if split.sample_weights is not None:
-            parts.append(split.sample_weights.astype("float32"))
-    return tuple(parts)
-
-
-def _padding_values(split: EncodedSplit, element_spec) -> tuple:
-    values = {"token_ids": split.pad_id, "segment_ids": 0, "padding_mask": 0}
-    rest = [tf.constant(0, spec.dtype) for spec in element_spec[1:]]
-    return (values, *rest)
+    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def training_dataset(
-    split: EncodedSplit, batch_size: int, seed: int, boundaries: list[int] | None = None,
-    shuffle: bool = True,
+    split: EncodedSplit, batch_size: int, seed: int, group_batches: int = 50,
 ) -> tf.data.Dataset:
-    """Shuffled, length-bucketed, padded-per-batch, prefetched training batches."""
-    boundaries = boundaries or default_boundaries(int(split.lengths.max()) + 1)
-    dataset = tf.data.Dataset.from_tensor_slices(_slices(split))
-    if shuffle:
-        dataset = dataset.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.map(_add_padding_mask, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.bucket_by_sequence_length(
-        element_length_func=lambda features, *_: tf.shape(features["token_ids"])[0],
-        bucket_boundaries=boundaries,
-        bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-        padding_values=_padding_values(split, dataset.element_spec),
-    )
-    if shuffle:
-        # Bucketing emits batches grouped by length; mix them so each stretch
-        # of training sees short and long batches.
-        dataset = dataset.shuffle(256, seed=seed + 1, reshuffle_each_iteration=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    """Seeded, length-grouped, padded-per-batch, prefetched training batches.
+
+    Each iteration (epoch) draws a new order; a fresh dataset built with the
+    same seed repeats the same sequence of epochs.
+    """
+    lengths = split.lengths
+    epochs = itertools.count()
+
+    def index_batches():
+        rng = np.random.default_rng([seed, next(epochs)])
+        yield from length_grouped_batches(lengths, batch_size, rng, group_batches)
+
+    return _batches_of(split, index_batches)
 
 
 def inference_dataset(split: EncodedSplit, batch_size: int) -> tuple[tf.data.Dataset, np.ndarray]:
-    """Length-sorted padded batches; ``outputs[np.argsort(order)]`` restores row order."""
+    """Length-sorted padded batches; ``restore_order(outputs, order)`` restores row order."""
     order = np.argsort(split.lengths, kind="stable")
-    ordered = split.take(order)
-    dataset = tf.data.Dataset.from_tensor_slices(_slices(ordered))
-    dataset = dataset.map(_add_padding_mask, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.padded_batch(
-        batch_size, padding_values=_padding_values(ordered, dataset.element_spec)
-    )
-    return dataset.prefetch(tf.data.AUTOTUNE), order
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return _batches_of(split, lambda: iter(batches)), order
 
 
 def restore_order(outputs: np.ndarray, order: np.ndarray) -> np.ndarray:

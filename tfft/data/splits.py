@@ -24,11 +24,12 @@ class DataSplits:
     test: TextExamples | None
 
     def skip_summaries(self) -> list[str]:
+        """One summary line per file that lost rows, then each skipped row."""
         parts = [self.train, self.validation] + ([self.test] if self.test else [])
         seen, lines = set(), []
         for part in parts:
             report = part.skipped
-            if report is not None and report.source not in seen:
+            if report is not None and report.skipped and report.source not in seen:
                 seen.add(report.source)
                 lines.append(report.summary())
                 lines.extend(f"  {row}" for row in report.skipped)

@@ -29,7 +29,6 @@ from tfft.config import RunConfig, config_to_dict
 from tfft.data.pipeline import (
     EncodedSplit,
     count_batches,
-    default_boundaries,
     encode_split,
     inference_dataset,
     restore_order,
@@ -127,7 +126,7 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     task = make_task(config.task, config.task_options, config.data)
     splits = load_splits(config.data, task, config.training.seed)
     skipped = splits.skip_summaries()
-    if any(report_has_rows(line) for line in skipped):
+    if skipped:
         folder.skipped_rows.write_text("\n".join(skipped) + "\n", encoding="utf-8")
         for line in skipped:
             log(line)
@@ -143,10 +142,9 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
 
     train_split = _encode(encoder, task, splits.train, config.training, with_weights=True)
     validation = _encode(encoder, task, splits.validation, config.training)
-    boundaries = config.training.bucket_boundaries or default_boundaries(config.model.max_length)
-    steps = count_batches(train_split.lengths, boundaries, config.training.batch_size)
+    steps = count_batches(len(train_split), config.training.batch_size)
     train_dataset = training_dataset(train_split, config.training.batch_size,
-                                     config.training.seed, boundaries)
+                                     config.training.seed, config.training.length_group_batches)
     train_dataset = train_dataset.apply(tf.data.experimental.assert_cardinality(steps))
     with strategy.scope():
         model.compile(optimizer=build_optimizer(config.training, steps * config.training.epochs),
@@ -157,7 +155,8 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     before = _before_metrics(config, folder, model, task, validation)
     val_dataset, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     meter = ThroughputMeter(lambda: batch_counts(training_dataset(
-        train_split, config.training.batch_size, config.training.seed, boundaries)))
+        train_split, config.training.batch_size, config.training.seed,
+        config.training.length_group_batches)))
     started = time.perf_counter()
     history = model.fit(train_dataset, validation_data=val_dataset, epochs=config.training.epochs,
                         callbacks=_callbacks(config, folder, task, validation, meter), verbose=verbose,
@@ -198,10 +197,6 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
         )
     folder.mark_done()
     return RunResult(folder.path, export_path, metrics, dict(history.history))
-
-
-def report_has_rows(line: str) -> bool:
-    return "skipped" in line and "no bad rows" not in line
 
 
 def _headline(metrics: dict) -> dict[str, float]:
