@@ -86,7 +86,8 @@ def run_train(args) -> int:
         overrides.append("data.skip_bad_rows=true")
     if args.no_export:
         overrides.append("export.enabled=false")
-    result = train(load_config(args.config, overrides))
+    # A progress bar per step on a terminal; one line per epoch in log files.
+    result = train(load_config(args.config, overrides), verbose=1 if sys.stdout.isatty() else 2)
     print(summary(result))
     return 0
 
