@@ -98,11 +98,14 @@ def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.
     return full
 
 
-def _batches_of(split: EncodedSplit, index_batches) -> tf.data.Dataset:
+def _batches_of(split: EncodedSplit, index_batches, n_batches: int) -> tf.data.Dataset:
     """Padded batches of ``split`` for each array of row indices ``index_batches()`` yields."""
     indices = tf.data.Dataset.from_generator(
         index_batches, output_signature=tf.TensorSpec([None], tf.int64)
     )
+    # A known length gives Keras progress bars a total and stops its
+    # "ran out of data" warnings for generator-backed datasets.
+    indices = indices.apply(tf.data.experimental.assert_cardinality(n_batches))
     token_ids, segment_ids = split.token_ids, split.segment_ids
     targets = split.targets
     weights = None if split.sample_weights is None else split.sample_weights.astype("float32")
@@ -139,14 +142,14 @@ def training_dataset(
         rng = np.random.default_rng([seed, next(epochs)])
         yield from length_grouped_batches(lengths, batch_size, rng, group_batches)
 
-    return _batches_of(split, index_batches)
+    return _batches_of(split, index_batches, count_batches(len(split), batch_size))
 
 
 def inference_dataset(split: EncodedSplit, batch_size: int) -> tuple[tf.data.Dataset, np.ndarray]:
     """Length-sorted padded batches; ``restore_order(outputs, order)`` restores row order."""
     order = np.argsort(split.lengths, kind="stable")
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    return _batches_of(split, lambda: iter(batches)), order
+    return _batches_of(split, lambda: iter(batches), len(batches)), order
 
 
 def restore_order(outputs: np.ndarray, order: np.ndarray) -> np.ndarray:

@@ -145,7 +145,6 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     steps = count_batches(len(train_split), config.training.batch_size)
     train_dataset = training_dataset(train_split, config.training.batch_size,
                                      config.training.seed, config.training.length_group_batches)
-    train_dataset = train_dataset.apply(tf.data.experimental.assert_cardinality(steps))
     with strategy.scope():
         model.compile(optimizer=build_optimizer(config.training, steps * config.training.epochs),
                       loss=task.loss(config.training), metrics=task.metrics())
