@@ -1,7 +1,6 @@
 """The tfft command line on a tiny run: train, predict, evaluate, export, info, errors."""
 
 import json
-from pathlib import Path
 
 from tfft.cli import main
 

@@ -1,6 +1,5 @@
 """The real default model: the embedded pretrained MiniLM-L6, end to end on the sample data."""
 
-import json
 from pathlib import Path
 
 import numpy as np

@@ -2,7 +2,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfft.backbones import load_backbone
-from tfft.config import DataConfig
 from tfft.data.pipeline import (
     count_batches,
     encode_split,

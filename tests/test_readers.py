@@ -79,7 +79,7 @@ def test_unseen_label_in_eval_file(tmp_path):
     evaluation = read_examples(str(write(tmp_path, "e.csv", "text,label\na,pos\nb,neutral\n")), DataConfig())
     with pytest.raises(DataError) as info:
         task.targets(evaluation)
-    assert f"e.csv, line 3, column 'label': label 'neutral' never appears" in str(info.value)
+    assert "e.csv, line 3, column 'label': label 'neutral' never appears" in str(info.value)
 
 
 def test_skip_bad_rows_reports_lines(tmp_path):

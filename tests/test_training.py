@@ -15,7 +15,7 @@ from tfft.training.optimizers import build_optimizer
 from tfft.training.run import train
 from tfft.training.schedules import WarmupDecay
 
-from conftest import sentiment_rows, tiny_config, write_csv
+from conftest import tiny_config, write_csv
 
 
 def tags(folder):

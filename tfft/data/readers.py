@@ -78,7 +78,7 @@ def read_examples(path: str, data: DataConfig, with_labels: bool = True) -> Text
             BadRow(path, None, None, f"unsupported file type '{suffix}'"),
             "expected .csv, .tsv, .jsonl or .parquet, or tfds:<name>:<split>",
         )
-    return _collect(path, rows, data, with_labels)
+    return collect_rows(path, rows, data, with_labels)
 
 
 def required_columns(data: DataConfig, with_labels: bool) -> list[str]:
@@ -90,13 +90,13 @@ def required_columns(data: DataConfig, with_labels: bool) -> list[str]:
     return columns
 
 
-def _collect(path: str, rows: Iterator, data: DataConfig, with_labels: bool) -> TextExamples:
-    """Validates rows yielded as (line, dict | BadRow) and builds the examples."""
+def collect_rows(path: str, rows: Iterator, data: DataConfig, with_labels: bool) -> TextExamples:
+    """Validates rows yielded as (line, dict | BadRow), after a `HeaderRow`, into examples."""
     report = SkipReport(path)
     columns = required_columns(data, with_labels)
     texts, pairs, labels, lines = [], [], [], []
     for line, row in rows:
-        if isinstance(row, _HeaderMarker):
+        if isinstance(row, HeaderRow):
             _check_columns(path, row.header, columns)
             continue
         problem = row if isinstance(row, BadRow) else _row_problem(path, line, row, columns)
@@ -172,7 +172,7 @@ def _delimited_rows(file: Path, delimiter: str) -> Iterator:
         raise DataError(BadRow(str(file), 1, None, "file is empty, expected a header row"))
     header = [name.strip() for name in header]
     _check_header(str(file), header)
-    yield 1, _HeaderMarker(header)
+    yield 1, HeaderRow(header)
     previous_end = reader.line_num
     for fields in reader:
         line, previous_end = previous_end + 1, reader.line_num
@@ -188,7 +188,7 @@ def _delimited_rows(file: Path, delimiter: str) -> Iterator:
 
 
 def _json_rows(file: Path) -> Iterator:
-    yield 0, _HeaderMarker(None)
+    yield 0, HeaderRow(None)
     with open(file, "rb") as handle:
         for line, raw in enumerate(handle, start=1):
             text = raw.decode("utf-8-sig" if line == 1 else "utf-8", errors="surrogateescape")
@@ -214,13 +214,15 @@ def _parquet_rows(file: Path) -> Iterator:
     frame = pd.read_parquet(file)
     header = [str(c) for c in frame.columns]
     _check_header(str(file), header)
-    yield 1, _HeaderMarker(header)
+    yield 1, HeaderRow(header)
     # Parquet has no text lines: "line" is the data row number, counted like a
     # CSV with a header (first data row is line 2).
     for offset, record in enumerate(frame.to_dict(orient="records")):
         yield offset + 2, record
 
 
-class _HeaderMarker:
+class HeaderRow:
+    """First item a row source yields: the column names (None: checked per row)."""
+
     def __init__(self, header: list[str] | None):
         self.header = header

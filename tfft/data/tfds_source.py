@@ -14,7 +14,7 @@ from typing import Iterator
 
 from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError
-from tfft.data.readers import TextExamples, _collect, _HeaderMarker
+from tfft.data.readers import TextExamples, collect_rows, HeaderRow
 
 OFFLINE_HINT = (
     "TFDS downloads data on first use; offline, prepare it elsewhere with "
@@ -42,7 +42,7 @@ def read_tfds(spec: str, data: DataConfig, with_labels: bool = True) -> TextExam
         raise DataError(BadRow(spec, None, None, f"could not load TFDS dataset ({reason})"), OFFLINE_HINT) from None
     label_names = _class_names(info.features, data.label_column) if with_labels else None
     rows = _rows(spec, tfds.as_numpy(dataset), list(info.features.keys()), label_names, data.label_column)
-    examples = _collect(spec, rows, data, with_labels)
+    examples = collect_rows(spec, rows, data, with_labels)
     examples.label_names = label_names
     return examples
 
@@ -53,7 +53,7 @@ def _class_names(features, label_column: str) -> list[str] | None:
 
 
 def _rows(spec, records, header, label_names, label_column) -> Iterator:
-    yield 1, _HeaderMarker(header)
+    yield 1, HeaderRow(header)
     for number, record in enumerate(records, start=1):
         row = {key: _to_python(value) for key, value in record.items()}
         if label_names is not None and label_column in row:
