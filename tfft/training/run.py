@@ -35,7 +35,7 @@ from tfft.data.pipeline import (
     training_dataset,
 )
 from tfft.data.readers import TextExamples
-from tfft.data.splits import load_splits
+from tfft.data.splits import DataSplits, load_splits
 from tfft.encoding import SegmentEncoder
 from tfft.export.saved_model import export_saved_model
 from tfft.run_folder import RunFolder
@@ -119,55 +119,33 @@ def _before_metrics(config, folder, model, task, validation) -> dict | None:
     return report.metrics
 
 
-def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
-    """Fine-tunes, evaluates and exports as ``config`` says; resumes an unfinished run."""
-    folder, config, resumed = RunFolder.prepare(config)
-    keras.utils.set_random_seed(config.training.seed)
-    task = make_task(config.task, config.task_options, config.data)
+def _load_data(config: RunConfig, folder: RunFolder, task: Task) -> DataSplits:
     splits = load_splits(config.data, task, config.training.seed)
     skipped = splits.skip_summaries()
     if skipped:
         folder.skipped_rows.write_text("\n".join(skipped) + "\n", encoding="utf-8")
         for line in skipped:
             log(line)
+    return splits
 
-    set_precision(config.training.mixed_precision)
-    strategy = make_strategy(config.training.strategy)
+
+def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy):
     log(f"loading backbone {config.model.backbone} ...")
     with strategy.scope():
         bundle = load_backbone(config.model.backbone, config.model.max_length)
         apply_freezing(bundle.backbone, config.model)
         model = task.build_model(bundle.backbone, config.model)
-    encoder = SegmentEncoder(bundle.tokenizer, config.model.max_length)
+    return bundle, model, SegmentEncoder(bundle.tokenizer, config.model.max_length)
 
-    train_split = _encode(encoder, task, splits.train, config.training, with_weights=True)
-    validation = _encode(encoder, task, splits.validation, config.training)
-    steps = count_batches(len(train_split), config.training.batch_size)
-    train_dataset = training_dataset(train_split, config.training.batch_size,
-                                     config.training.seed, config.training.length_group_batches)
-    with strategy.scope():
-        model.compile(optimizer=build_optimizer(config.training, steps * config.training.epochs),
-                      loss=task.loss(config.training), metrics=task.metrics())
-    log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
-        f"{len(splits.validation)} validation rows, {model.count_params():,} parameters")
 
-    before = _before_metrics(config, folder, model, task, validation)
-    val_dataset, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
-    meter = ThroughputMeter(lambda: batch_counts(training_dataset(
-        train_split, config.training.batch_size, config.training.seed,
-        config.training.length_group_batches)))
-    started = time.perf_counter()
-    history = model.fit(train_dataset, validation_data=val_dataset, epochs=config.training.epochs,
-                        callbacks=_callbacks(config, folder, task, validation, meter), verbose=verbose,
-                        shuffle=False)  # the pipeline shuffles with the run seed
-    train_seconds = time.perf_counter() - started
-
+def _final_metrics(model, task, encoder, config, folder, splits, validation, before, history,
+                   train_seconds, meter, resumed) -> dict:
     after = evaluate_split(model, task, validation)
     after.write(folder.path, prefix="validation_")
     metrics = {
         "validation": {"before": before, "after": after.metrics},
         "training": {
-            "rows": len(splits.train), "steps_per_epoch": steps,
+            "rows": len(splits.train), "steps_per_epoch": count_batches(len(splits.train), config.training.batch_size),
             "epochs_run": len(history.history.get("loss", [])),
             "seconds": round(train_seconds, 2), "resumed": resumed,
             "throughput_first_epoch": meter.result(),
@@ -179,21 +157,59 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
         metrics["test"] = test_report.metrics
     folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     log_hparams(folder.logs, config, _headline(metrics))
-    save_trained_model(folder, model, bundle.backbone, encoder, task)
+    return metrics
 
+
+def _export(config: RunConfig, folder: RunFolder, metrics: dict, warmup) -> Path | None:
+    if not config.export.enabled:
+        return None
+    # Export a fresh copy read back from the run folder: it carries no
+    # optimizer or distribution state, and proves the run folder is complete.
+    trained = load_trained_model(folder.path)
+    return export_saved_model(
+        trained.model, trained.encoder, trained.task, Path(config.export.dir) / config.name,
+        config.export.version,
+        metadata={"config": config_to_dict(config), "metrics": _headline(metrics), "run_dir": str(folder.path)},
+        warmup_inputs=warmup,
+    )
+
+
+def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
+    """Fine-tunes, evaluates and exports as ``config`` says; resumes an unfinished run."""
+    folder, config, resumed = RunFolder.prepare(config)
+    keras.utils.set_random_seed(config.training.seed)
+    task = make_task(config.task, config.task_options, config.data)
+    splits = _load_data(config, folder, task)
+    set_precision(config.training.mixed_precision)
+    strategy = make_strategy(config.training.strategy)
+    bundle, model, encoder = _build_model(config, task, strategy)
+
+    training = config.training
+    train_split = _encode(encoder, task, splits.train, training, with_weights=True)
+    validation = _encode(encoder, task, splits.validation, training)
+    steps = count_batches(len(train_split), training.batch_size)
+    make_batches = lambda: training_dataset(  # noqa: E731
+        train_split, training.batch_size, training.seed, training.length_group_batches)
+    with strategy.scope():
+        model.compile(optimizer=build_optimizer(training, steps * training.epochs),
+                      loss=task.loss(training), metrics=task.metrics())
+    log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
+        f"{len(splits.validation)} validation rows, {model.count_params():,} parameters")
+
+    before = _before_metrics(config, folder, model, task, validation)
+    meter = ThroughputMeter(lambda: batch_counts(make_batches()))
+    started = time.perf_counter()
+    history = model.fit(make_batches(), validation_data=inference_dataset(validation, EVAL_BATCH_SIZE)[0],
+                        epochs=training.epochs, callbacks=_callbacks(config, folder, task, validation, meter),
+                        verbose=verbose, shuffle=False)  # the pipeline shuffles with the run seed
+    train_seconds = time.perf_counter() - started
+
+    metrics = _final_metrics(model, task, encoder, config, folder, splits, validation, before,
+                             history, train_seconds, meter, resumed)
+    save_trained_model(folder, model, bundle.backbone, encoder, task)
     warmup = _warmup_inputs(splits.validation, config.export.warmup_requests)
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
-    export_path = None
-    if config.export.enabled:
-        # Export a fresh copy read back from the run folder: it carries no
-        # optimizer or distribution state, and proves the run folder is complete.
-        trained = load_trained_model(folder.path)
-        export_path = export_saved_model(
-            trained.model, trained.encoder, trained.task, Path(config.export.dir) / config.name, config.export.version,
-            metadata={"config": config_to_dict(config), "metrics": _headline(metrics),
-                      "run_dir": str(folder.path)},
-            warmup_inputs=warmup,
-        )
+    export_path = _export(config, folder, metrics, warmup)
     folder.mark_done()
     return RunResult(folder.path, export_path, metrics, dict(history.history))
 
