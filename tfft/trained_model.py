@@ -2,9 +2,9 @@
 
 A reloaded model always computes in float32, whatever precision it was
 trained in: mixed precision is a training-time speed setting, and float32 is
-what every TF Serving CPU runs well. The run folder keeps the backbone's config (so it can be rebuilt offline, with
-no pretrained download), the tokenizer (as a keras-hub preset) and the full
-model's weights.
+what every TF Serving CPU runs well. The run folder keeps the backbone's
+config (so it can be rebuilt offline, with no pretrained download), the
+tokenizer (as a keras-hub preset) and the full model's weights.
 
 Example:
 

@@ -88,9 +88,9 @@ def _encode(encoder: SegmentEncoder, task: Task, examples: TextExamples,
 
 
 def _callbacks(config: RunConfig, folder: RunFolder, task: Task, validation: EncodedSplit,
-               meter: ThroughputMeter) -> list:
+               val_batches: tuple, meter: ThroughputMeter) -> list:
     training = config.training
-    val_dataset, order = inference_dataset(validation, EVAL_BATCH_SIZE)
+    val_dataset, order = val_batches
     callbacks = [
         meter,
         keras.callbacks.BackupAndRestore(str(folder.backup)),
@@ -138,19 +138,11 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
     return bundle, model, SegmentEncoder(bundle.tokenizer, config.model.max_length)
 
 
-def _final_metrics(model, task, encoder, config, folder, splits, validation, before, history,
-                   train_seconds, meter, resumed) -> dict:
+def _final_metrics(model, task, encoder, config, folder, splits, validation, before,
+                   training_info: dict) -> dict:
     after = evaluate_split(model, task, validation)
     after.write(folder.path, prefix="validation_")
-    metrics = {
-        "validation": {"before": before, "after": after.metrics},
-        "training": {
-            "rows": len(splits.train), "steps_per_epoch": count_batches(len(splits.train), config.training.batch_size),
-            "epochs_run": len(history.history.get("loss", [])),
-            "seconds": round(train_seconds, 2), "resumed": resumed,
-            "throughput_first_epoch": meter.result(),
-        },
-    }
+    metrics = {"validation": {"before": before, "after": after.metrics}, "training": training_info}
     if splits.test is not None:
         test_report = evaluate_split(model, task, _encode(encoder, task, splits.test, config.training))
         test_report.write(folder.path, prefix="test_")
@@ -198,14 +190,20 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
 
     before = _before_metrics(config, folder, model, task, validation)
     meter = ThroughputMeter(lambda: batch_counts(make_batches()))
+    val_batches = inference_dataset(validation, EVAL_BATCH_SIZE)
     started = time.perf_counter()
-    history = model.fit(make_batches(), validation_data=inference_dataset(validation, EVAL_BATCH_SIZE)[0],
-                        epochs=training.epochs, callbacks=_callbacks(config, folder, task, validation, meter),
+    history = model.fit(make_batches(), validation_data=val_batches[0], epochs=training.epochs,
+                        callbacks=_callbacks(config, folder, task, validation, val_batches, meter),
                         verbose=verbose, shuffle=False)  # the pipeline shuffles with the run seed
-    train_seconds = time.perf_counter() - started
+    training_info = {
+        "rows": len(splits.train), "steps_per_epoch": steps,
+        "epochs_run": len(history.history.get("loss", [])),
+        "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
+        "throughput_first_epoch": meter.result(),
+    }
 
     metrics = _final_metrics(model, task, encoder, config, folder, splits, validation, before,
-                             history, train_seconds, meter, resumed)
+                             training_info)
     save_trained_model(folder, model, bundle.backbone, encoder, task)
     warmup = _warmup_inputs(splits.validation, config.export.warmup_requests)
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
