@@ -87,7 +87,7 @@ def test_versions_never_overwrite(trained_tiny, tmp_path):
 
 def test_loaded_export_predicts_and_describes(trained_tiny):
     exported = LoadedExport(trained_tiny["result"].export_path.parent)  # model folder: newest version
-    outputs = exported.predict(TEXTS, batch_size=3)
+    outputs = exported.predict({"text": TEXTS}, batch_size=3)
     assert outputs["probabilities"].shape == (4, 2)
     assert np.allclose(outputs["probabilities"].sum(-1), 1.0, atol=1e-5)
     assert exported.metadata["task"] == "classification"

@@ -155,7 +155,7 @@ def run_predict(args) -> int:
     if ("text_pair" in exported.input_names) != (pairs is not None):
         raise ValueError(f"{exported.path} takes inputs {exported.input_names}; "
                          f"pass --pair / --text-pair-column exactly for pair models")
-    outputs = exported.predict(texts, pairs)
+    outputs = exported.predict({"text": texts, **({"text_pair": pairs} if pairs is not None else {})})
     lines = [json.dumps({"text": text, **_row(outputs, i)}) for i, text in enumerate(texts)]
     if args.output:
         Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import keras_hub  # noqa: F401  (registers keras-hub classes for deserialization)
 
 from tfft.config import RunConfig, load_config
-from tfft.encoding import SegmentEncoder
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.training.precision import float32_policy
@@ -34,11 +34,11 @@ class TrainedModel:
     config: RunConfig
     task: Task
     model: keras.Model
-    encoder: SegmentEncoder
+    encoder: Any
 
 
 def save_trained_model(folder: RunFolder, model: keras.Model, backbone: keras.Model,
-                       encoder: SegmentEncoder, task: Task) -> None:
+                       encoder: Any, task: Task) -> None:
     save_model_weights(model, folder.weights)
     folder.backbone_config.write_text(
         json.dumps(keras.saving.serialize_keras_object(backbone), indent=1), encoding="utf-8"
@@ -70,4 +70,4 @@ def load_trained_model(run_dir: Path) -> TrainedModel:
         model = task.build_model(backbone, config.model)
     model.load_weights(folder.weights)
     tokenizer = load_tokenizer(folder.tokenizer)
-    return TrainedModel(config, task, model, SegmentEncoder(tokenizer, config.model.max_length))
+    return TrainedModel(config, task, model, task.make_encoder(tokenizer, config.model.max_length))

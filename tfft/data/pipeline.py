@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -31,15 +32,24 @@ from tfft.encoding import SegmentEncoder
 ENCODE_CHUNK = 4096
 
 
+IGNORE_TARGET = -1  # padding of ragged (per-token) targets; losses skip it
+
+
 @dataclass
 class EncodedSplit:
-    """Ragged model features plus aligned targets and optional sample weights."""
+    """Ragged model features plus aligned targets and optional sample weights.
+
+    ``targets`` is one row per feature: a numpy array (one target per row) or
+    a ragged tensor (one target per token, padded with ``IGNORE_TARGET``).
+    ``examples`` are the rows the features came from.
+    """
 
     token_ids: tf.RaggedTensor
     segment_ids: tf.RaggedTensor
-    targets: np.ndarray | None
+    targets: np.ndarray | tf.RaggedTensor | None
     sample_weights: np.ndarray | None
     pad_id: int = 0
+    examples: Any = None
 
     def __len__(self) -> int:
         return int(self.token_ids.nrows())
@@ -70,7 +80,7 @@ def encode_split(
                   file=sys.stderr, flush=True)
     return EncodedSplit(
         tf.concat(token_parts, axis=0), tf.concat(segment_parts, axis=0),
-        targets, sample_weights, encoder.pad_id,
+        targets, sample_weights, encoder.pad_id, examples,
     )
 
 
@@ -119,7 +129,8 @@ def _batches_of(split: EncodedSplit, index_batches, n_batches: int) -> tf.data.D
         }
         parts = [features]
         if targets is not None:
-            parts.append(tf.gather(targets, index))
+            picked = tf.gather(targets, index)
+            parts.append(picked.to_tensor(IGNORE_TARGET) if isinstance(picked, tf.RaggedTensor) else picked)
             if weights is not None:
                 parts.append(tf.gather(weights, index))
         return tuple(parts)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 
 from tfft.config import DataConfig
-from tfft.data.readers import TextExamples, read_examples
+from tfft.data.readers import TextExamples
 from tfft.data.split import stratified_split
 from tfft.tasks.base import Task
 
@@ -38,15 +38,15 @@ class DataSplits:
 
 def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
     """Reads the files, fits the task on all training rows, carves validation if needed."""
-    train = read_examples(data.train, data)
+    train = task.read(data.train)
     task.fit(train)
     if data.validation:
-        validation = read_examples(data.validation, data)
+        validation = task.read(data.validation)
     else:
         train, validation = stratified_split(
             train, data.validation_fraction, seed, task.stratify_key(train)
         )
         print(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
               f"for validation (stratified, seed {seed})", file=sys.stderr)
-    test = read_examples(data.test, data) if data.test else None
+    test = task.read(data.test) if data.test else None
     return DataSplits(train, validation, test)

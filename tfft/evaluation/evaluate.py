@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Callable
 
 from tfft.config import DataConfig, config_from_dict
-from tfft.data.pipeline import encode_split
-from tfft.data.readers import read_examples
 from tfft.export.loaded import LoadedExport
 from tfft.tasks import make_task
 from tfft.tasks.base import Report
@@ -31,9 +29,9 @@ def evaluate_run(run_dir: Path, data_path: str, adjust: AdjustData = lambda d: d
 
     trained = load_trained_model(run_dir)
     data = adjust(dataclasses.replace(trained.config.data))
-    examples = read_examples(data_path, data)
-    split = encode_split(trained.encoder, examples, trained.task.targets(examples))
-    return evaluate_split(trained.model, trained.task, split)
+    trained.task.data = data
+    split = trained.task.encode(trained.encoder, trained.task.read(data_path))
+    return evaluate_split(trained.model, trained.task, trained.encoder, split)
 
 
 def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambda d: d) -> Report:
@@ -44,7 +42,6 @@ def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambd
     data = adjust(config.data)
     task = make_task(config.task, config.task_options, data)
     task.load(exported.path / "assets.extra")
-    examples = read_examples(data_path, data)
-    targets = task.targets(examples)
-    scores = exported.predict(examples.texts, examples.pairs)[task.scores_key]
-    return task.report(targets, scores)
+    examples = task.read(data_path)
+    outputs = exported.predict(task.serving_examples(examples, len(examples)))
+    return task.report(examples, task.predictions_from_outputs(outputs))

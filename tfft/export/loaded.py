@@ -3,7 +3,7 @@
 Example:
 
 >>> exported = LoadedExport("saved_models/support-intents/1")
->>> exported.predict(["I was charged twice"])["label"]
+>>> exported.predict({"text": ["I was charged twice"]})["label"]
 array([b'billing'], dtype=object)
 """
 
@@ -45,14 +45,29 @@ class LoadedExport:
     def __call__(self, **inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         return self.signature(**inputs)
 
-    def predict(self, texts: list[str], pairs: list[str] | None = None,
-                batch_size: int = 64) -> dict[str, np.ndarray]:
-        """Runs the signature in batches; returns numpy arrays per output name."""
+    def predict(self, inputs: dict[str, list[str]], batch_size: int = 64) -> dict[str, np.ndarray]:
+        """Runs the signature on named string lists in batches; numpy arrays per output.
+
+        Outputs whose second axis varies by batch (entities per text, say) are
+        padded to the widest batch with zeros / empty strings.
+        """
+        size = len(next(iter(inputs.values())))
         chunks: dict[str, list[np.ndarray]] = {}
-        for start in range(0, len(texts), batch_size):
-            inputs = {"text": tf.constant(texts[start:start + batch_size])}
-            if pairs is not None:
-                inputs["text_pair"] = tf.constant(pairs[start:start + batch_size])
-            for name, value in self.signature(**inputs).items():
+        for start in range(0, size, batch_size):
+            batch = {name: tf.constant(values[start:start + batch_size]) for name, values in inputs.items()}
+            for name, value in self.signature(**batch).items():
                 chunks.setdefault(name, []).append(value.numpy())
-        return {name: np.concatenate(parts) for name, parts in chunks.items()}
+        return {name: concatenate_padded(parts) for name, parts in chunks.items()}
+
+
+def concatenate_padded(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenates batches along axis 0, padding any other axis to the largest size."""
+    if parts[0].ndim < 2:
+        return np.concatenate(parts)
+    shape = np.max([part.shape for part in parts], axis=0)
+    padded = []
+    for part in parts:
+        widths = [(0, 0)] + [(0, int(m - n)) for m, n in zip(shape[1:], part.shape[1:])]
+        fill = b"" if part.dtype == object else 0
+        padded.append(np.pad(part, widths, constant_values=fill))
+    return np.concatenate(padded)

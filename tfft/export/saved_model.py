@@ -22,7 +22,6 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfft.encoding import SegmentEncoder
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
 from tfft.tasks.base import Task
@@ -30,34 +29,16 @@ from tfft.tasks.base import Task
 METADATA_FILE = "tfft.json"
 
 
-def serving_function(model: keras.Model, encoder: SegmentEncoder, task: Task):
-    """The raw-strings-in, named-tensors-out function behind ``serving_default``."""
-
-    def outputs(text, text_pair=None):
-        token_ids, segment_ids = encoder.encode(text, text_pair)
-        model_outputs = model(encoder.model_inputs(token_ids, segment_ids), training=False)
-        return task.serving_outputs(model_outputs)
-
-    def serve_text(text):
-        return outputs(text)
-
-    def serve_text_pair(text, text_pair):
-        return outputs(text, text_pair)
-
-    functions = {1: serve_text, 2: serve_text_pair}
-    return functions[len(task.serving_inputs)]
-
-
 def input_signature(task: Task) -> list[tf.TensorSpec]:
     return [tf.TensorSpec([None], tf.string, name=name) for name in task.serving_inputs]
 
 
-def build_archive(model: keras.Model, encoder: SegmentEncoder, task: Task) -> keras.export.ExportArchive:
+def build_archive(model: keras.Model, encoder, task: Task) -> keras.export.ExportArchive:
     encoder.encode(tf.constant(["build"]))  # a tokenizer read back from disk is built on first call
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.track(encoder.tokenizer)
-    archive.add_endpoint("serving_default", serving_function(model, encoder, task),
+    archive.add_endpoint("serving_default", task.serving_function(model, encoder),
                          input_signature=input_signature(task))
     _share_variable_storage(archive)
     return archive
@@ -77,7 +58,7 @@ def _share_variable_storage(archive: keras.export.ExportArchive) -> None:
 
 def export_saved_model(
     model: keras.Model,
-    encoder: SegmentEncoder,
+    encoder,
     task: Task,
     model_root: Path,
     version: int | None = None,

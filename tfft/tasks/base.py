@@ -5,6 +5,12 @@ head to a backbone, its loss and metrics, and what its serving function
 returns. The trainer, data pipeline, exporter and CLI only talk to this
 interface, so they never branch on the task.
 
+Predictions travel in one "served form" per task (class probabilities for
+classification, entity lists for NER): `predict` computes it in process,
+`predictions_from_outputs` reads it from an export's outputs, and `report`
+scores it against the examples. So an export and the in-process model are
+evaluated by the same code and can be compared directly.
+
 Example (a new task):
 
 >>> class MyTask(Task):
@@ -30,7 +36,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfft.config import DataConfig, ModelConfig, TrainingConfig
-from tfft.data.readers import TextExamples
+from tfft.data.pipeline import EncodedSplit, encode_split, inference_dataset, restore_order
+from tfft.data.readers import TextExamples, read_examples
+from tfft.encoding import SegmentEncoder
+
+PREDICT_BATCH_SIZE = 64
 
 
 @dataclass
@@ -68,6 +78,22 @@ class Task(abc.ABC):
         """Names of the string inputs of ``serving_default``."""
         return ["text", "text_pair"] if self.data.text_pair_column else ["text"]
 
+    # --- data -------------------------------------------------------------
+    def read(self, path: str, with_labels: bool = True):
+        """Reads one data file (or TFDS split) into this task's examples."""
+        return read_examples(path, self.data, with_labels)
+
+    def make_encoder(self, tokenizer, max_length: int):
+        """The object that turns raw strings into model inputs, in training and serving."""
+        return SegmentEncoder(tokenizer, max_length)
+
+    def encode(self, encoder, examples, training: TrainingConfig | None = None,
+               with_weights: bool = False) -> EncodedSplit:
+        """Model features and targets for ``examples`` (tokenized once)."""
+        targets = self.targets(examples)
+        weights = self.sample_weights(targets, training) if with_weights and training else None
+        return encode_split(encoder, examples, targets, weights, verbose=len(examples) > 4096)
+
     # --- targets ----------------------------------------------------------
     @abc.abstractmethod
     def fit(self, train: TextExamples) -> None:
@@ -95,20 +121,59 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def metrics(self) -> list[keras.metrics.Metric]: ...
 
-    def callbacks(self, validation_dataset, validation_targets, log_dir: Path) -> list:
-        """Extra task-specific callbacks (TensorBoard images, say)."""
+    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path) -> list:
+        """Extra task-specific callbacks (TensorBoard images, say).
+
+        ``evaluate(model)`` returns the validation `Report` as `report` computes it.
+        """
         return []
 
     # --- evaluation and serving -------------------------------------------
     @abc.abstractmethod
-    def report(self, targets: np.ndarray, outputs: np.ndarray) -> Report:
-        """Metrics from targets and model outputs (as `serving_outputs` sees them)."""
+    def report(self, examples, predictions) -> Report:
+        """Metrics of served-form ``predictions`` against labelled ``examples``."""
 
     @abc.abstractmethod
     def serving_outputs(self, model_outputs: tf.Tensor) -> dict[str, tf.Tensor]:
         """Named output tensors of ``serving_default``; ``scores_key`` among them."""
 
     scores_key: ClassVar[str] = "probabilities"
+
+    def serving_examples(self, examples, count: int) -> dict[str, list[str]]:
+        """The first ``count`` examples as ``serving_default`` inputs (warm-up requests)."""
+        if count <= 0:
+            return {}
+        inputs = {"text": list(examples.texts[:count])}
+        if getattr(examples, "pairs", None) is not None:
+            inputs["text_pair"] = list(examples.pairs[:count])
+        return inputs
+
+    def predict(self, model: keras.Model, encoder, split: EncodedSplit):
+        """Served-form predictions for every row of ``split``, in row order."""
+        dataset, order = inference_dataset(split, PREDICT_BATCH_SIZE)
+        outputs = model.predict(dataset.map(lambda x, *_: x), verbose=0)
+        scores = self.serving_outputs(tf.constant(outputs))[self.scores_key].numpy()
+        return restore_order(scores, order)
+
+    def predictions_from_outputs(self, outputs: dict[str, np.ndarray]):
+        """Served-form predictions from an export's ``serving_default`` outputs."""
+        return outputs[self.scores_key]
+
+    def serving_function(self, model: keras.Model, encoder):
+        """The raw-strings-in, named-tensors-out function behind ``serving_default``."""
+
+        def outputs(text, text_pair=None):
+            token_ids, segment_ids = encoder.encode(text, text_pair)
+            model_outputs = model(encoder.model_inputs(token_ids, segment_ids), training=False)
+            return self.serving_outputs(model_outputs)
+
+        def serve_text(text):
+            return outputs(text)
+
+        def serve_text_pair(text, text_pair):
+            return outputs(text, text_pair)
+
+        return {1: serve_text, 2: serve_text_pair}[len(self.serving_inputs)]
 
     # --- state saved with a run -------------------------------------------
     def save(self, run_dir: Path) -> None:

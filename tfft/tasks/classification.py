@@ -35,11 +35,12 @@ from sklearn.metrics import (
 
 from tfft.config import ModelConfig, TrainingConfig
 from tfft.data.labels import LabelVocabulary
+from tfft.data.pipeline import EncodedSplit, inference_dataset
 from tfft.data.readers import TextExamples
 from tfft.layers.masked_mean_pooling import MaskedMeanPooling
 from tfft.evaluation.sigmoid_f1_score import SigmoidF1Score
 from tfft.evaluation.confusion import ConfusionMatrixImage, plot_confusion_matrix
-from tfft.tasks.base import Report, Task
+from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 
 DEFAULT_DELIMITER = "|"
 LABELS_FILE = "labels.json"
@@ -147,15 +148,18 @@ class ClassificationTask(Task):
             keras.metrics.F1Score(average="macro", name="macro_f1"),
         ]
 
-    def callbacks(self, validation_dataset, validation_targets, log_dir: Path) -> list:
+    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path) -> list:
         if self.multi_label:
             return []
-        return [ConfusionMatrixImage(validation_dataset, validation_targets.argmax(-1),
+        dataset, order = inference_dataset(validation, PREDICT_BATCH_SIZE)
+        return [ConfusionMatrixImage(dataset.map(lambda x, *_: x), validation.targets[order].argmax(-1),
                                      self.vocabulary.names, log_dir)]
 
     # --- evaluation and serving -------------------------------------------
-    def report(self, targets: np.ndarray, outputs: np.ndarray) -> Report:
+    def report(self, examples: TextExamples, predictions: np.ndarray) -> Report:
+        """``predictions`` are class probabilities, one row per example."""
         names = self.vocabulary.names
+        targets, outputs = self.targets(examples), predictions
         if self.multi_label:
             return self._multi_label_report(targets, outputs >= self.threshold)
         y_true, y_pred = targets.argmax(-1), outputs.argmax(-1)

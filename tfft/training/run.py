@@ -21,22 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfft.backbones import load_backbone
 from tfft.config import RunConfig, config_to_dict
-from tfft.data.pipeline import (
-    EncodedSplit,
-    count_batches,
-    encode_split,
-    inference_dataset,
-    restore_order,
-    training_dataset,
-)
-from tfft.data.readers import TextExamples
+from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.data.splits import DataSplits, load_splits
-from tfft.encoding import SegmentEncoder
 from tfft.export.saved_model import export_saved_model
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
@@ -68,36 +58,24 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def predict_scores(model: keras.Model, task: Task, split: EncodedSplit) -> np.ndarray:
-    """Task scores (as served) for every row, in the split's original order."""
-    dataset, order = inference_dataset(split, EVAL_BATCH_SIZE)
-    outputs = model.predict(dataset.map(lambda x, *_: x), verbose=0)
-    scores = task.serving_outputs(tf.constant(outputs))[task.scores_key].numpy()
-    return restore_order(scores, order)
+def evaluate_split(model: keras.Model, task: Task, encoder, split: EncodedSplit) -> Report:
+    """The task's report on ``split``, from in-process served-form predictions."""
+    return task.report(split.examples, task.predict(model, encoder, split))
 
 
-def evaluate_split(model: keras.Model, task: Task, split: EncodedSplit) -> Report:
-    return task.report(split.targets, predict_scores(model, task, split))
-
-
-def _encode(encoder: SegmentEncoder, task: Task, examples: TextExamples,
-            training, with_weights: bool = False) -> EncodedSplit:
-    targets = task.targets(examples)
-    weights = task.sample_weights(targets, training) if with_weights else None
-    return encode_split(encoder, examples, targets, weights, verbose=len(examples) > 4096)
-
-
-def _callbacks(config: RunConfig, folder: RunFolder, task: Task, validation: EncodedSplit,
-               val_batches: tuple, meter: ThroughputMeter) -> list:
+def _callbacks(config: RunConfig, folder: RunFolder, task: Task, encoder, validation: EncodedSplit,
+               meter: ThroughputMeter) -> list:
     training = config.training
-    val_dataset, order = val_batches
+    evaluate = lambda model: evaluate_split(model, task, encoder, validation)  # noqa: E731
+    # Task callbacks come first: they may add validation metrics to the epoch
+    # logs that TensorBoard and early stopping then see.
     callbacks = [
         meter,
+        *task.callbacks(validation, evaluate, folder.logs),
         keras.callbacks.BackupAndRestore(str(folder.backup)),
         EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
         LearningRateLogger(folder.logs, training.log_every_steps),
         keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
-        *task.callbacks(val_dataset.map(lambda x, *_: x), validation.targets[order], folder.logs),
     ]
     if training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -108,13 +86,13 @@ def _callbacks(config: RunConfig, folder: RunFolder, task: Task, validation: Enc
     return callbacks
 
 
-def _before_metrics(config, folder, model, task, validation) -> dict | None:
+def _before_metrics(config, folder, model, task, encoder, validation) -> dict | None:
     if folder.metrics_before.is_file():  # resumed: the untrained model is gone
         return json.loads(folder.metrics_before.read_text())
     if not config.training.evaluate_before:
         return None
     log("evaluating before fine-tuning ...")
-    report = evaluate_split(model, task, validation)
+    report = evaluate_split(model, task, encoder, validation)
     folder.metrics_before.write_text(json.dumps(report.metrics, indent=2))
     return report.metrics
 
@@ -135,16 +113,16 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
         bundle = load_backbone(config.model.backbone, config.model.max_length)
         apply_freezing(bundle.backbone, config.model)
         model = task.build_model(bundle.backbone, config.model)
-    return bundle, model, SegmentEncoder(bundle.tokenizer, config.model.max_length)
+    return bundle, model, task.make_encoder(bundle.tokenizer, config.model.max_length)
 
 
 def _final_metrics(model, task, encoder, config, folder, splits, validation, before,
                    training_info: dict) -> dict:
-    after = evaluate_split(model, task, validation)
+    after = evaluate_split(model, task, encoder, validation)
     after.write(folder.path, prefix="validation_")
     metrics = {"validation": {"before": before, "after": after.metrics}, "training": training_info}
     if splits.test is not None:
-        test_report = evaluate_split(model, task, _encode(encoder, task, splits.test, config.training))
+        test_report = evaluate_split(model, task, encoder, task.encode(encoder, splits.test))
         test_report.write(folder.path, prefix="test_")
         metrics["test"] = test_report.metrics
     folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
@@ -177,8 +155,8 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     bundle, model, encoder = _build_model(config, task, strategy)
 
     training = config.training
-    train_split = _encode(encoder, task, splits.train, training, with_weights=True)
-    validation = _encode(encoder, task, splits.validation, training)
+    train_split = task.encode(encoder, splits.train, training, with_weights=True)
+    validation = task.encode(encoder, splits.validation)
     steps = count_batches(len(train_split), training.batch_size)
     make_batches = lambda: training_dataset(  # noqa: E731
         train_split, training.batch_size, training.seed, training.length_group_batches)
@@ -188,12 +166,12 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
         f"{len(splits.validation)} validation rows, {model.count_params():,} parameters")
 
-    before = _before_metrics(config, folder, model, task, validation)
+    before = _before_metrics(config, folder, model, task, encoder, validation)
     meter = ThroughputMeter(lambda: batch_counts(make_batches()))
-    val_batches = inference_dataset(validation, EVAL_BATCH_SIZE)
+    val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     started = time.perf_counter()
-    history = model.fit(make_batches(), validation_data=val_batches[0], epochs=training.epochs,
-                        callbacks=_callbacks(config, folder, task, validation, val_batches, meter),
+    history = model.fit(make_batches(), validation_data=val_batches, epochs=training.epochs,
+                        callbacks=_callbacks(config, folder, task, encoder, validation, meter),
                         verbose=verbose, shuffle=False)  # the pipeline shuffles with the run seed
     training_info = {
         "rows": len(splits.train), "steps_per_epoch": steps,
@@ -205,7 +183,7 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     metrics = _final_metrics(model, task, encoder, config, folder, splits, validation, before,
                              training_info)
     save_trained_model(folder, model, bundle.backbone, encoder, task)
-    warmup = _warmup_inputs(splits.validation, config.export.warmup_requests)
+    warmup = task.serving_examples(splits.validation, config.export.warmup_requests) or None
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
     export_path = _export(config, folder, metrics, warmup)
     folder.mark_done()
@@ -217,12 +195,3 @@ def _headline(metrics: dict) -> dict[str, float]:
     headline = {f"val_{k}": v for k, v in after.items() if isinstance(v, float)}
     headline.update({f"test_{k}": v for k, v in metrics.get("test", {}).items() if isinstance(v, float)})
     return headline
-
-
-def _warmup_inputs(examples: TextExamples, count: int) -> dict[str, list[str]] | None:
-    if count <= 0:
-        return None
-    inputs = {"text": examples.texts[:count]}
-    if examples.pairs is not None:
-        inputs["text_pair"] = examples.pairs[:count]
-    return inputs

@@ -1,0 +1,1 @@
+"""In-graph text utilities shared by the token- and span-level tasks."""
