@@ -96,14 +96,12 @@ def summary(result) -> str:
     validation = result.metrics["validation"]
     before, after = validation.get("before") or {}, validation["after"]
     lines = ["", "=== tfft run finished ==="]
-    for name in ("accuracy", "macro_f1"):
-        if name in after:
-            was = f"{before[name]:.4f} -> " if name in before else ""
-            lines.append(f"validation {name}: {was}{after[name]:.4f}")
+    for name, value in _headline_numbers(after).items():
+        was = f"{before[name]:.4f} -> " if name in before else ""
+        lines.append(f"validation {name}: {was}{value:.4f}")
     if "test" in result.metrics:
-        test = result.metrics["test"]
-        lines.append(f"test accuracy: {test.get('accuracy', float('nan')):.4f}  macro_f1: "
-                     f"{test.get('macro_f1', float('nan')):.4f}")
+        numbers = _headline_numbers(result.metrics["test"])
+        lines.append("test " + "  ".join(f"{name}: {value:.4f}" for name, value in numbers.items()))
     lines += [
         f"run folder:   {result.run_dir}  (config.yaml, metrics.json, reports, checkpoints)",
         f"TensorBoard:  tensorboard --logdir {result.run_dir / 'logs'}",
@@ -111,9 +109,13 @@ def summary(result) -> str:
     if result.export_path is not None:
         lines += [
             f"SavedModel:   {result.export_path}",
-            f"predict:      tfft predict {result.export_path.parent} \"I was charged twice for my order\"",
+            f"predict:      tfft predict {result.export_path.parent} \"{result.example_input}\"",
         ]
     return "\n".join(lines)
+
+
+def _headline_numbers(metrics: dict) -> dict[str, float]:
+    return {name: value for name, value in metrics.items() if isinstance(value, float)}
 
 
 def _data_config(args, base: DataConfig) -> DataConfig:
@@ -166,11 +168,17 @@ def run_predict(args) -> int:
 
 
 def _row(outputs: dict, index: int) -> dict:
-    row = {}
-    for name, values in outputs.items():
-        value = values[index]
-        row[name] = value.decode() if isinstance(value, bytes) else value.tolist()
-    return row
+    return {name: _plain(values[index]) for name, values in outputs.items()}
+
+
+def _plain(value):
+    """numpy values (string tensors arrive as bytes) as JSON-able Python values."""
+    value = value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def run_export(args) -> int:

@@ -85,7 +85,7 @@ class TrainingConfig:
     label_smoothing: float = 0.0
     class_weights: str | None = None
     early_stopping_patience: int | None = None
-    monitor: str = "val_accuracy"
+    monitor: str | None = None  # None: the task's headline metric (Task.monitor)
     seed: int = 42
     strategy: str = "auto"
     mixed_precision: str | None = None

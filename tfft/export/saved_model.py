@@ -34,7 +34,7 @@ def input_signature(task: Task) -> list[tf.TensorSpec]:
 
 
 def build_archive(model: keras.Model, encoder, task: Task) -> keras.export.ExportArchive:
-    encoder.encode(tf.constant(["build"]))  # a tokenizer read back from disk is built on first call
+    encoder.tokenizer(tf.constant(["build"]))  # a tokenizer read back from disk is built on first call
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.track(encoder.tokenizer)

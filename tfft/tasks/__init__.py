@@ -12,8 +12,13 @@ from typing import Any
 from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
 from tfft.tasks.classification import ClassificationTask
+from tfft.tasks.token_classification import TokenClassificationTask
 
-TASKS: dict[str, type[Task]] = {ClassificationTask.name: ClassificationTask}
+TASKS: dict[str, type[Task]] = {
+    ClassificationTask.name: ClassificationTask,
+    TokenClassificationTask.name: TokenClassificationTask,
+    "ner": TokenClassificationTask,
+}
 
 
 def make_task(name: str, options: dict[str, Any] | None, data: DataConfig) -> Task:

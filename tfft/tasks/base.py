@@ -99,9 +99,13 @@ class Task(abc.ABC):
     def fit(self, train: TextExamples) -> None:
         """Learns what the task needs from training data (a label vocabulary, say)."""
 
-    @abc.abstractmethod
     def targets(self, examples: TextExamples) -> np.ndarray:
-        """Model targets for ``examples``; bad labels raise a `DataError` with the line."""
+        """Model targets for ``examples``; bad labels raise a `DataError` with the line.
+
+        Used by the default `encode`; tasks whose targets depend on the
+        tokenization override `encode` instead.
+        """
+        raise NotImplementedError(f"{type(self).__name__} builds its targets in encode()")
 
     def stratify_key(self, examples: TextExamples) -> list | None:
         """Values to stratify the validation split on (None: plain split)."""
@@ -133,11 +137,16 @@ class Task(abc.ABC):
     def report(self, examples, predictions) -> Report:
         """Metrics of served-form ``predictions`` against labelled ``examples``."""
 
-    @abc.abstractmethod
     def serving_outputs(self, model_outputs: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Named output tensors of ``serving_default``; ``scores_key`` among them."""
+        """Named output tensors of ``serving_default`` from the model's outputs.
+
+        Used by the default `serving_function` and `predict`; tasks whose
+        outputs need the input text override those instead.
+        """
+        raise NotImplementedError(f"{type(self).__name__} overrides serving_function()")
 
     scores_key: ClassVar[str] = "probabilities"
+    monitor: ClassVar[str] = "val_accuracy"  # early stopping's default metric
 
     def serving_examples(self, examples, count: int) -> dict[str, list[str]]:
         """The first ``count`` examples as ``serving_default`` inputs (warm-up requests)."""

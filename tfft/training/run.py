@@ -52,6 +52,7 @@ class RunResult:
     export_path: Path | None
     metrics: dict[str, Any]
     history: dict[str, list] = field(default_factory=dict)
+    example_input: str = ""  # a validation text, for the printed `tfft predict` example
 
 
 def log(message: str) -> None:
@@ -77,10 +78,11 @@ def _callbacks(config: RunConfig, folder: RunFolder, task: Task, encoder, valida
         LearningRateLogger(folder.logs, training.log_every_steps),
         keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
     ]
+    monitor = training.monitor or task.monitor
     if training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=training.monitor, patience=training.early_stopping_patience,
-            mode="min" if "loss" in training.monitor else "max",
+            monitor=monitor, patience=training.early_stopping_patience,
+            mode="min" if "loss" in monitor else "max",
             restore_best_weights=True, verbose=1,
         ))
     return callbacks
@@ -187,7 +189,8 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
     export_path = _export(config, folder, metrics, warmup)
     folder.mark_done()
-    return RunResult(folder.path, export_path, metrics, dict(history.history))
+    first_input = next(iter(task.serving_examples(splits.validation, 1).values()))[0]
+    return RunResult(folder.path, export_path, metrics, dict(history.history), first_input)
 
 
 def _headline(metrics: dict) -> dict[str, float]:
