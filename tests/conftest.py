@@ -30,6 +30,34 @@ def sentiment_rows(count: int, seed: int = 0) -> list[tuple[str, str]]:
     return rows
 
 
+PEOPLE = ["Angela Merkel", "John Smith", "Maria Garcia", "Li Wei", "Peter Blackburn", "Ada Lovelace"]
+PLACES = ["Paris", "New York", "Berlin", "Tokyo", "Rio de Janeiro", "Cairo"]
+ORGS = ["Acme Corp", "United Nations", "Reuters", "European Commission"]
+
+
+def ner_sentences(count: int, seed: int = 0) -> list[list[tuple[str, str]]]:
+    """(token, BIO tag) sentences a tiny model can learn: names, places and firms from short lists."""
+    rng = random.Random(seed)
+    sentences = []
+    for _ in range(count):
+        person, place, org = rng.choice(PEOPLE), rng.choice(PLACES), rng.choice(ORGS)
+        pattern = rng.choice([
+            [("PER", person), ("", "visited"), ("LOC", place), ("", "for"), ("ORG", org), ("", ".")],
+            [("ORG", org), ("", "hired"), ("PER", person), ("", "in"), ("LOC", place)],
+            [("", "yesterday"), ("PER", person), ("", "flew"), ("", "to"), ("LOC", place)],
+        ])
+        sentences.append([(word, "O" if not kind else ("B-" if i == 0 else "I-") + kind)
+                          for kind, words in pattern for i, word in enumerate(words.split())])
+    return sentences
+
+
+def write_conll(path: Path, sentences: list[list[tuple[str, str]]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blocks = ["-DOCSTART- -X- -X- O"] + ["\n".join(f"{w} NNP B-NP {t}" for w, t in s) for s in sentences]
+    path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    return path
+
+
 def write_csv(path: Path, header: list[str], rows: list) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:

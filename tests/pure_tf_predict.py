@@ -1,7 +1,7 @@
 """Run an export the way stock TF Serving can: only tensorflow + tensorflow_text loaded.
 
 Usage: python pure_tf_predict.py <export_dir> <json list of texts>
-Prints one JSON object with the signature's outputs and the modules that were loaded.
+Prints one JSON object with the signature's outputs (by name) and the modules that were loaded.
 """
 
 import json
@@ -15,12 +15,18 @@ def main() -> None:
     export_dir, texts = sys.argv[1], json.loads(sys.argv[2])
     signature = tf.saved_model.load(export_dir).signatures["serving_default"]
     outputs = signature(text=tf.constant(texts))
-    print(json.dumps({
-        "probabilities": outputs["probabilities"].numpy().tolist(),
-        "label": [value.decode() for value in outputs["label"].numpy()],
-        "label_id": outputs["label_id"].numpy().tolist(),
-        "loaded": sorted(name for name in sys.modules if name.split(".")[0] in ("keras_hub", "tfft", "keras_nlp")),
-    }))
+    printed = {name: plain(value.numpy().tolist()) for name, value in outputs.items()}
+    printed["loaded"] = sorted(name for name in sys.modules
+                               if name.split(".")[0] in ("keras_hub", "tfft", "keras_nlp"))
+    print(json.dumps(printed))
+
+
+def plain(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
 from tfft.data.span_examples import Span, SpanExamples
-from tfft.tasks.base import Report
+from tfft.evaluation.report import Report
 
 
 def word_tags(words: list[tuple[int, int]], spans: list[Span]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Callable
 
 import keras
 
-from tfft.tasks.base import Report
+from tfft.evaluation.report import Report
 
 
 class ValidationReport(keras.callbacks.Callback):

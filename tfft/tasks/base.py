@@ -27,7 +27,6 @@ Example (a new task):
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,28 +38,9 @@ from tfft.config import DataConfig, ModelConfig, TrainingConfig
 from tfft.data.pipeline import EncodedSplit, encode_split, inference_dataset, restore_order
 from tfft.data.readers import TextExamples, read_examples
 from tfft.encoding import SegmentEncoder
+from tfft.evaluation.report import Report
 
 PREDICT_BATCH_SIZE = 64
-
-
-@dataclass
-class Report:
-    """Evaluation results: JSON-able ``metrics``, a readable ``text`` and figures.
-
-    ``figures`` maps a file name (``confusion_matrix.png``) to a function that
-    writes the figure to a path.
-    """
-
-    metrics: dict[str, Any]
-    text: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)
-
-    def write(self, directory: Path, prefix: str = "") -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        if self.text:
-            (directory / f"{prefix}report.txt").write_text(self.text, encoding="utf-8")
-        for name, draw in self.figures.items():
-            draw(directory / f"{prefix}{name}")
 
 
 class Task(abc.ABC):

@@ -183,7 +183,7 @@ class TokenClassificationTask(Task):
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]) -> list[list[Span]]:
         return [
             [Span(int(outputs["entity_starts"][row, i]), int(outputs["entity_ends"][row, i]),
-                  outputs["entity_types"][row, i].decode("utf-8"))
+                  _as_text(outputs["entity_types"][row, i]))
              for i in range(int(count))]
             for row, count in enumerate(outputs["num_entities"])
         ]
@@ -194,6 +194,10 @@ class TokenClassificationTask(Task):
 
     def load(self, run_dir: Path) -> None:
         self.tags = BioTags(LabelVocabulary.load(Path(run_dir) / TYPES_FILE).names)
+
+
+def _as_text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _tokenize_all(encoder: WindowEncoder, texts: list[str]) -> Tokens:

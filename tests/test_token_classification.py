@@ -1,0 +1,137 @@
+"""NER end to end on a tiny random backbone: train, report, export, serve from raw text."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import ner_sentences, tiny_overrides, write_conll
+from tfft.config import DataConfig, load_config
+from tfft.data.errors import DataError
+from tfft.data.pipeline import IGNORE_TARGET
+from tfft.data.span_examples import Span
+from tfft.evaluation.evaluate import evaluate_export, evaluate_run
+from tfft.export.loaded import LoadedExport
+from tfft.tasks import make_task
+from tfft.trained_model import load_trained_model
+from test_export import pure_tf_outputs
+
+LONG = " ".join(["Yesterday Ada Lovelace flew to Rio de Janeiro ."] * 6)  # > one 14-token window
+TEXTS = ["Acme Corp hired Angela Merkel in Paris", "yesterday Li Wei flew to São Paulo", "nothing here", LONG]
+
+
+def ner_files(root: Path) -> dict[str, Path]:
+    return {"train": write_conll(root / "data" / "train.txt", ner_sentences(240, 1)),
+            "test": write_conll(root / "data" / "test.txt", ner_sentences(30, 2))}
+
+
+@pytest.fixture(scope="module")
+def trained_ner(tmp_path_factory):
+    from tfft.training.run import train
+
+    root = tmp_path_factory.mktemp("ner")
+    files = ner_files(root)
+    overrides = tiny_overrides(root, files, name="ner", task="ner", **{
+        "model.max_length": 16, "training.epochs": 4, "training.early_stopping_patience": 2,
+    })
+    overrides = [o for o in overrides if not o.startswith("task_options.pooling")]
+    return train(load_config(None, overrides), verbose=0)
+
+
+def test_training_reaches_high_entity_f1_and_reports_per_type(trained_ner):
+    metrics = json.loads((trained_ner.run_dir / "metrics.json").read_text())
+    after, before = metrics["validation"]["after"], metrics["validation"]["before"]
+    assert after["f1"] >= 0.9 and after["f1"] > before["f1"]
+    assert set(after["per_type"]) == {"LOC", "ORG", "PER"}
+    assert metrics["test"]["f1"] >= 0.9
+    assert "LOC" in (trained_ner.run_dir / "validation_report.txt").read_text()
+
+
+def test_entity_f1_is_in_tensorboard(trained_ner):
+    tags = set()
+    for event_file in (trained_ner.run_dir / "logs" / "validation").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"epoch_f1", "epoch_PER_f1", "epoch_token_accuracy"} <= tags
+
+
+def test_labels_go_on_first_pieces_only(trained_ner):
+    trained = load_trained_model(trained_ner.run_dir)
+    task, encoder = trained.task, trained.encoder
+    examples = task.read(str(ner_files(trained_ner.run_dir.parent / "x")["test"]))
+    split = task.encode(encoder, examples.subset([0]))
+    ids = split.token_ids[0].numpy()
+    labels = split.targets[0].numpy()
+    pieces = [encoder.offsets.vocabulary[i] for i in ids]
+    assert labels[0] == labels[-1] == IGNORE_TARGET  # [CLS] ... [SEP]
+    for piece, label in zip(pieces[1:-1], labels[1:-1]):
+        assert (label == IGNORE_TARGET) == piece.startswith("##")
+    first_entity = examples.spans[0][0]
+    begin = task.tags.names.index(f"B-{first_entity.label}")
+    assert begin in labels.tolist()
+
+
+def test_export_serves_entities_with_character_offsets_like_the_run(trained_ner):
+    served = pure_tf_outputs(trained_ner.export_path, TEXTS)
+    assert served["loaded"] == []
+    task = load_trained_model(trained_ner.run_dir).task
+    exported = task.predictions_from_outputs({k: np.asarray(v) for k, v in served.items() if k != "loaded"})
+    in_process = run_predictions(trained_ner.run_dir, TEXTS)
+    assert exported == in_process
+    for row, text in enumerate(TEXTS):
+        for i in range(served["num_entities"][row]):
+            start, end = served["entity_starts"][row][i], served["entity_ends"][row][i]
+            assert text[start:end] == served["entity_texts"][row][i]
+    assert ("PER", "Angela Merkel") in found(served, 0)
+    # The long text spans several windows; its last entity is found all the same.
+    assert found(served, 3)[-1] == ("LOC", "Rio de Janeiro")
+    assert served["num_entities"][3] == 12
+
+
+def run_predictions(run_dir, texts):
+    from tfft.data.span_examples import SpanExamples, split_words
+
+    trained = load_trained_model(run_dir)
+    examples = SpanExamples("texts", texts, None, [split_words(t) for t in texts], [None] * len(texts))
+    split = trained.task.encode(trained.encoder, examples)
+    return trained.task.predict(trained.model, trained.encoder, split)
+
+
+def found(served, row):
+    return [(served["entity_types"][row][i], served["entity_texts"][row][i])
+            for i in range(served["num_entities"][row])]
+
+
+def test_evaluating_the_export_matches_the_run(trained_ner, tmp_path):
+    test_file = str(ner_files(tmp_path)["test"])
+    from_run = evaluate_run(trained_ner.run_dir, test_file).metrics
+    from_export = evaluate_export(trained_ner.export_path.parent, test_file).metrics
+    assert from_export == from_run
+    assert LoadedExport(trained_ner.export_path).metadata["task"] == "token_classification"
+
+
+def test_entity_type_unseen_in_training_is_named(trained_ner, tmp_path):
+    trained = load_trained_model(trained_ner.run_dir)
+    path = tmp_path / "odd.txt"
+    path.write_text("Acme NNP B-NP B-ORG\nmet NNP B-NP O\n\nBob NNP B-NP B-ANIMAL\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"odd.txt, line 4, column 'label': entity type 'ANIMAL' never appears"):
+        trained.task.encode(trained.encoder, trained.task.read(str(path)))
+
+
+def test_unknown_options_are_rejected():
+    with pytest.raises(ValueError, match="unknown option"):
+        make_task("ner", {"pooling": "mean"}, DataConfig())
+    with pytest.raises(ValueError, match="tag_scheme"):
+        make_task("ner", {"tag_scheme": "XYZ"}, DataConfig())
+
+
+def test_spans_from_jsonl_train_the_same_way(tmp_path):
+    task = make_task("ner", {}, DataConfig(label_column="entities"))
+    rows = [{"text": "Visit Paris now", "entities": [[6, 11, "LOC"]]}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    examples = task.read(str(path))
+    task.fit(examples)
+    assert task.tags.names == ["O", "B-LOC", "I-LOC"] and examples.spans[0] == [Span(6, 11, "LOC")]
