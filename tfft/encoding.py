@@ -41,15 +41,19 @@ class SegmentEncoder:
         return self._encode_graph(texts, pairs)
 
     def _encode(self, texts: tf.Tensor, pairs: tf.Tensor | None = None):
-        segments = [self.tokenizer(texts)]
+        segments = [self.tokenize(texts)]
         if pairs is not None:
-            segments.append(self.tokenizer(pairs))
+            segments.append(self.tokenize(pairs))
         budget = self.max_length - 1 - len(segments)
         trimmed = tf_text.RoundRobinTrimmer(budget).trim(segments)
         token_ids, segment_ids = tf_text.combine_segments(
             trimmed, start_of_sequence_id=self.start_id, end_of_segment_id=self.end_id
         )
         return tf.cast(token_ids, tf.int32), tf.cast(segment_ids, tf.int32)
+
+    def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """Ragged token ids of each string (subclasses change how text is split)."""
+        return self.tokenizer(texts)
 
     def model_inputs(self, token_ids: tf.RaggedTensor, segment_ids: tf.RaggedTensor) -> dict:
         """Pads a ragged batch to its longest row; masks are int32 (see DESIGN.md)."""

@@ -63,11 +63,11 @@ def load_trained_model(run_dir: Path) -> TrainedModel:
     config = load_config(folder.config)
     task = make_task(config.task, config.task_options, config.data)
     task.load(folder.path)
+    encoder = task.make_encoder(load_tokenizer(folder.tokenizer), config.model.max_length)
     with float32_policy():
         backbone_config = json.loads(folder.backbone_config.read_text())
         backbone_config["config"]["dtype"] = "float32"
         backbone = keras.saving.deserialize_keras_object(backbone_config)
         model = task.build_model(backbone, config.model)
     model.load_weights(folder.weights)
-    tokenizer = load_tokenizer(folder.tokenizer)
-    return TrainedModel(config, task, model, task.make_encoder(tokenizer, config.model.max_length))
+    return TrainedModel(config, task, model, encoder)

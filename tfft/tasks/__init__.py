@@ -12,12 +12,14 @@ from typing import Any
 from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
 from tfft.tasks.classification import ClassificationTask
+from tfft.tasks.relation_extraction import RelationExtractionTask
 from tfft.tasks.token_classification import TokenClassificationTask
 
 TASKS: dict[str, type[Task]] = {
     ClassificationTask.name: ClassificationTask,
     TokenClassificationTask.name: TokenClassificationTask,
     "ner": TokenClassificationTask,
+    RelationExtractionTask.name: RelationExtractionTask,
 }
 
 

@@ -113,9 +113,10 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
     log(f"loading backbone {config.model.backbone} ...")
     with strategy.scope():
         bundle = load_backbone(config.model.backbone, config.model.max_length)
+        encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
         apply_freezing(bundle.backbone, config.model)
         model = task.build_model(bundle.backbone, config.model)
-    return bundle, model, task.make_encoder(bundle.tokenizer, config.model.max_length)
+    return bundle, model, encoder
 
 
 def _final_metrics(model, task, encoder, config, folder, splits, validation, before,

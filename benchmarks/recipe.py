@@ -1,0 +1,58 @@
+"""Run (or read back) one recipe from configs/ and print its headline figures.
+
+The shared part of the per-task benchmarks: train with a recipe, then print
+one JSON line with the task's headline metrics on validation, training
+throughput (real tokens/s and examples/s in the first epoch, warm-up steps
+excluded) and the wall-clock time. ``--from-run`` reads a finished run folder
+instead of training again (its metrics.json holds the same figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args(description: str, config: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", default=str(ROOT / "configs" / config))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. training.epochs=1 (repeatable)")
+    parser.add_argument("--from-run", help="report a finished run folder instead of training")
+    return parser.parse_args()
+
+
+def headline(metrics: dict, keys: tuple[str, ...]) -> dict:
+    after = metrics["validation"]["after"]
+    training = metrics.get("training", {})
+    throughput = training.get("throughput_first_epoch", {})
+    return {
+        **{f"validation_{key}": after[key] for key in keys if key in after},
+        "epochs_run": training.get("epochs_run"),
+        "training_seconds": training.get("seconds"),
+        "train_tokens_per_second": round(throughput.get("tokens_per_second", float("nan")), 1),
+        "train_examples_per_second": round(throughput.get("examples_per_second", float("nan")), 1),
+    }
+
+
+def run(description: str, config: str, keys: tuple[str, ...]) -> dict:
+    args = parse_args(description, config)
+    if args.from_run:
+        metrics = json.loads((Path(args.from_run) / "metrics.json").read_text())
+        result = {"run": args.from_run, **headline(metrics, keys)}
+    else:
+        from tfft.config import load_config
+        from tfft.training.run import train
+
+        started = time.perf_counter()
+        outcome = train(load_config(args.config, args.set), verbose=2)
+        result = {"run": str(outcome.run_dir), **headline(outcome.metrics, keys),
+                  "total_seconds": round(time.perf_counter() - started, 1)}
+    print(json.dumps(result))
+    return result
