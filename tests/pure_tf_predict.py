@@ -1,6 +1,6 @@
 """Run an export the way stock TF Serving can: only tensorflow + tensorflow_text loaded.
 
-Usage: python pure_tf_predict.py <export_dir> <json list of texts>
+Usage: python pure_tf_predict.py <export_dir> <json list of texts | json object of named string lists>
 Prints one JSON object with the signature's outputs (by name) and the modules that were loaded.
 """
 
@@ -12,9 +12,10 @@ import tensorflow_text  # noqa: F401  (registers the tf-text ops TF Serving link
 
 
 def main() -> None:
-    export_dir, texts = sys.argv[1], json.loads(sys.argv[2])
+    export_dir, inputs = sys.argv[1], json.loads(sys.argv[2])
+    inputs = inputs if isinstance(inputs, dict) else {"text": inputs}
     signature = tf.saved_model.load(export_dir).signatures["serving_default"]
-    outputs = signature(text=tf.constant(texts))
+    outputs = signature(**{name: tf.constant(values) for name, values in inputs.items()})
     printed = {name: plain(value.numpy().tolist()) for name, value in outputs.items()}
     printed["loaded"] = sorted(name for name in sys.modules
                                if name.split(".")[0] in ("keras_hub", "tfft", "keras_nlp"))

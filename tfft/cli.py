@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -53,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("export", help="export folder (saved_models/<name>[/<version>])")
     predict.add_argument("texts", nargs="*", help="texts to classify")
     predict.add_argument("--pair", action="append", default=None, help="second text for pair models (repeatable)")
-    predict.add_argument("--file", help="CSV/TSV/JSONL/Parquet file with a text column")
-    predict.add_argument("--text-column", default="text")
-    predict.add_argument("--text-pair-column")
+    predict.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
+                         help="a named input, e.g. --input question=... --input context=... (repeatable)")
+    predict.add_argument("--file", help="CSV/TSV/JSONL/Parquet file with a column per model input")
+    predict.add_argument("--text-column", help="column of the first input (default: its name)")
+    predict.add_argument("--text-pair-column", help="column of the second input (default: its name)")
     predict.add_argument("--output", help="write JSON lines here instead of stdout")
 
     export = commands.add_parser("export", help="export a finished run as a new SavedModel version")
@@ -109,9 +112,15 @@ def summary(result) -> str:
     if result.export_path is not None:
         lines += [
             f"SavedModel:   {result.export_path}",
-            f"predict:      tfft predict {result.export_path.parent} \"{result.example_input}\"",
+            f"predict:      tfft predict {result.export_path.parent} {_predict_arguments(result.example_inputs)}",
         ]
     return "\n".join(lines)
+
+
+def _predict_arguments(inputs: dict[str, str]) -> str:
+    if list(inputs) == ["text"]:
+        return shlex.quote(inputs["text"])
+    return " ".join(f"--input {shlex.quote(f'{name}={value}')}" for name, value in inputs.items())
 
 
 def _headline_numbers(metrics: dict) -> dict[str, float]:
@@ -144,27 +153,50 @@ def run_evaluate(args) -> int:
 
 def run_predict(args) -> int:
     from tfft.export.loaded import LoadedExport
-    from tfft.data.readers import read_examples
 
     exported = LoadedExport(args.export)
-    texts, pairs = list(args.texts), args.pair
-    if args.file:
-        data = DataConfig(text_column=args.text_column, text_pair_column=args.text_pair_column)
-        examples = read_examples(args.file, data, with_labels=False)
-        texts, pairs = examples.texts, examples.pairs
-    if not texts:
-        raise ValueError("nothing to predict: pass texts or --file")
-    if ("text_pair" in exported.input_names) != (pairs is not None):
-        raise ValueError(f"{exported.path} takes inputs {exported.input_names}; "
-                         f"pass --pair / --text-pair-column exactly for pair models")
-    outputs = exported.predict({"text": texts, **({"text_pair": pairs} if pairs is not None else {})})
-    lines = [json.dumps({"text": text, **_row(outputs, i)}) for i, text in enumerate(texts)]
+    names = exported.metadata.get("serving_inputs") or exported.input_names
+    inputs = _file_inputs(args, names) if args.file else _command_line_inputs(args, names)
+    if not inputs or not next(iter(inputs.values())):
+        raise ValueError("nothing to predict: pass texts, --input NAME=VALUE or --file")
+    if sorted(inputs) != sorted(names) or len({len(v) for v in inputs.values()}) != 1:
+        raise ValueError(f"{exported.path} takes inputs {names}; give each the same number of values "
+                         f"(texts and --pair, or --input NAME=VALUE)")
+    outputs = exported.predict(inputs)
+    rows = [{name: values[i] for name, values in inputs.items()} for i in range(len(inputs[names[0]]))]
+    lines = [json.dumps({**row, **_row(outputs, i)}) for i, row in enumerate(rows)]
     if args.output:
         Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {len(lines)} predictions to {args.output}", file=sys.stderr)
     else:
         print("\n".join(lines))
     return 0
+
+
+def _command_line_inputs(args, names: list[str]) -> dict[str, list[str]]:
+    inputs: dict[str, list[str]] = {}
+    if args.texts:
+        inputs[names[0]] = list(args.texts)
+    if args.pair is not None and len(names) > 1:
+        inputs[names[1]] = list(args.pair)
+    for item in args.input:
+        name, equals, value = item.partition("=")
+        if not equals:
+            raise ValueError(f"--input '{item}' must look like NAME=VALUE")
+        inputs.setdefault(name.strip(), []).append(value)
+    return inputs
+
+
+def _file_inputs(args, names: list[str]) -> dict[str, list[str]]:
+    from tfft.data.readers import read_examples
+
+    columns = [args.text_column or names[0]]
+    if len(names) > 1:
+        columns.append(args.text_pair_column or names[1])
+    data = DataConfig(text_column=columns[0], text_pair_column=columns[1] if len(columns) > 1 else None)
+    examples = read_examples(args.file, data, with_labels=False)
+    values = [examples.texts, examples.pairs]
+    return {name: list(values[i]) for i, name in enumerate(names)}
 
 
 def _row(outputs: dict, index: int) -> dict:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from tfft.config import DataConfig
 from tfft.data.readers import TextExamples
-from tfft.data.split import stratified_split
 from tfft.tasks.base import Task
 
 
@@ -43,10 +42,8 @@ def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
     if data.validation:
         validation = task.read(data.validation)
     else:
-        train, validation = stratified_split(
-            train, data.validation_fraction, seed, task.stratify_key(train)
-        )
+        train, validation = task.hold_out(train, data.validation_fraction, seed)
         print(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
-              f"for validation (stratified, seed {seed})", file=sys.stderr)
+              f"for validation (seed {seed})", file=sys.stderr)
     test = task.read(data.test) if data.test else None
     return DataSplits(train, validation, test)

@@ -12,6 +12,7 @@ from typing import Any
 from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
 from tfft.tasks.classification import ClassificationTask
+from tfft.tasks.question_answering import QuestionAnsweringTask
 from tfft.tasks.relation_extraction import RelationExtractionTask
 from tfft.tasks.token_classification import TokenClassificationTask
 
@@ -20,6 +21,7 @@ TASKS: dict[str, type[Task]] = {
     TokenClassificationTask.name: TokenClassificationTask,
     "ner": TokenClassificationTask,
     RelationExtractionTask.name: RelationExtractionTask,
+    QuestionAnsweringTask.name: QuestionAnsweringTask,
 }
 
 

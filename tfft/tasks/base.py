@@ -37,6 +37,7 @@ import tensorflow as tf
 from tfft.config import DataConfig, ModelConfig, TrainingConfig
 from tfft.data.pipeline import EncodedSplit, encode_split, inference_dataset, restore_order
 from tfft.data.readers import TextExamples, read_examples
+from tfft.data.split import stratified_split
 from tfft.encoding import SegmentEncoder
 from tfft.evaluation.report import Report
 
@@ -90,6 +91,10 @@ class Task(abc.ABC):
     def stratify_key(self, examples: TextExamples) -> list | None:
         """Values to stratify the validation split on (None: plain split)."""
         return None
+
+    def hold_out(self, train, fraction: float, seed: int):
+        """(train, validation) when the config names no validation file."""
+        return stratified_split(train, fraction, seed, self.stratify_key(train))
 
     def sample_weights(self, targets: np.ndarray, training: TrainingConfig) -> np.ndarray | None:
         return None

@@ -52,7 +52,7 @@ class RunResult:
     export_path: Path | None
     metrics: dict[str, Any]
     history: dict[str, list] = field(default_factory=dict)
-    example_input: str = ""  # a validation text, for the printed `tfft predict` example
+    example_inputs: dict[str, str] = field(default_factory=dict)  # for the printed `tfft predict` example
 
 
 def log(message: str) -> None:
@@ -190,8 +190,8 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
     export_path = _export(config, folder, metrics, warmup)
     folder.mark_done()
-    first_input = next(iter(task.serving_examples(splits.validation, 1).values()))[0]
-    return RunResult(folder.path, export_path, metrics, dict(history.history), first_input)
+    first = {name: values[0] for name, values in task.serving_examples(splits.validation, 1).items()}
+    return RunResult(folder.path, export_path, metrics, dict(history.history), first)
 
 
 def _headline(metrics: dict) -> dict[str, float]:
