@@ -48,10 +48,15 @@ class Task(abc.ABC):
     """Base class of task modules. Subclasses set ``name`` and implement the hooks."""
 
     name: ClassVar[str]
+    option_names: ClassVar[frozenset[str]] = frozenset()  # the task_options it reads
 
     def __init__(self, options: dict[str, Any] | None, data: DataConfig):
         self.options = dict(options or {})
         self.data = data
+        unknown = set(self.options) - self.option_names
+        if unknown:
+            raise ValueError(f"task_options: unknown option(s) {sorted(unknown)} for {self.name}; "
+                             f"expected {sorted(self.option_names) or 'none'}")
 
     # --- inputs -----------------------------------------------------------
     @property

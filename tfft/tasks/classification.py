@@ -50,12 +50,10 @@ class ClassificationTask(Task):
     """Assigns one label (or a set of labels) to each text or text pair."""
 
     name = "classification"
+    option_names = frozenset({"multi_label", "threshold", "pooling"})
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)
-        unknown = set(self.options) - {"multi_label", "threshold", "pooling"}
-        if unknown:
-            raise ValueError(f"task_options: unknown option(s) {sorted(unknown)} for classification")
         self.multi_label = bool(self.options.get("multi_label", False))
         self.threshold = float(self.options.get("threshold", 0.5))
         self.pooling = self.options.get("pooling", "cls")

@@ -42,11 +42,11 @@ from tfft.evaluation.report import Report
 from tfft.evaluation.squad_metrics import squad_scores
 from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.base import Task
+from tfft.tasks.heads import per_token_head
 from tfft.text.qa_encoder import QAEncoder, QAFeatures
 from tfft.text.span_search import best_answers
 from tfft.training.span_loss import SpanLoss
 
-OPTIONS = {"max_question_length", "stride", "max_answer_length", "validation_articles"}
 STATE_FILE = "question_answering.json"
 PREDICT_EXAMPLES = 32
 Prediction = tuple[str, int, int]  # answer text, start and end character offsets
@@ -57,13 +57,10 @@ class QuestionAnsweringTask(Task):
 
     name = "question_answering"
     monitor = "val_f1"
+    option_names = frozenset({"max_question_length", "stride", "max_answer_length", "validation_articles"})
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)
-        unknown = set(self.options) - OPTIONS
-        if unknown:
-            raise ValueError(f"task_options: unknown option(s) {sorted(unknown)} for {self.name}; "
-                             f"expected {sorted(OPTIONS)}")
         self.max_question_length = int(self.options.get("max_question_length", 64))
         self.stride = self.options.get("stride")
         self.max_answer_length = int(self.options.get("max_answer_length", 30))
@@ -104,18 +101,8 @@ class QuestionAnsweringTask(Task):
 
     # --- model ------------------------------------------------------------
     def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
-        # === Layers ===
-        dropout = keras.layers.Dropout(model_config.dropout, name="span_dropout")
-        dense = keras.layers.Dense(
-            2, kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-            dtype="float32", name="span_logits",
-        )
-        # === Functional Model ===
-        if "pooled_dense" in [layer.name for layer in backbone.layers]:
-            backbone.get_layer("pooled_dense").trainable = False  # [CLS] pooling is unused here
-        inputs = backbone.input
-        sequence = backbone(inputs)["sequence_output"]
-        return keras.Model(inputs, dense(dropout(sequence)), name="span_extractor")
+        # Two logits per token: answer start and answer end.
+        return per_token_head(backbone, 2, model_config.dropout, "span_extractor", ("span_dropout", "span_logits"))
 
     def loss(self, training: TrainingConfig) -> keras.losses.Loss:
         return SpanLoss()

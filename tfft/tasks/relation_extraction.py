@@ -45,10 +45,10 @@ class RelationExtractionTask(ClassificationTask):
     name = "relation_extraction"
     monitor = "val_semeval_macro_f1"
 
+    option_names = frozenset()
+
     def __init__(self, options: dict[str, Any] | None, data):
-        if options:
-            raise ValueError(f"task_options: {self.name} takes no options, got {sorted(options)}")
-        super().__init__({}, data)
+        super().__init__(options, data)
         self.marker_ids: list[int] | None = None
 
     # --- data -------------------------------------------------------------

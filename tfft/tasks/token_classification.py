@@ -45,12 +45,12 @@ from tfft.evaluation.entity_metrics import entity_report
 from tfft.evaluation.masked_accuracy import MaskedAccuracy
 from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
+from tfft.tasks.heads import per_token_head
 from tfft.text.entity_decoding import BioTags, decode_entities
 from tfft.text.offset_tokenizer import Tokens
 from tfft.text.window_encoder import WindowEncoder
 
 TYPES_FILE = "labels.json"
-OPTIONS = {"tag_column", "tag_scheme", "stride"}
 
 
 class TokenClassificationTask(Task):
@@ -58,13 +58,10 @@ class TokenClassificationTask(Task):
 
     name = "token_classification"
     monitor = "val_f1"
+    option_names = frozenset({"tag_column", "tag_scheme", "stride"})
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)
-        unknown = set(self.options) - OPTIONS
-        if unknown:
-            raise ValueError(f"task_options: unknown option(s) {sorted(unknown)} for {self.name}; "
-                             f"expected {sorted(OPTIONS)}")
         self.tag_column = int(self.options.get("tag_column", -1))
         self.scheme = str(self.options.get("tag_scheme", "BIO")).upper()
         if self.scheme not in SCHEMES:
@@ -126,18 +123,8 @@ class TokenClassificationTask(Task):
 
     # --- model ------------------------------------------------------------
     def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
-        # === Layers ===
-        dropout = keras.layers.Dropout(model_config.dropout, name="token_dropout")
-        dense = keras.layers.Dense(
-            len(self.tags), kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-            dtype="float32", name="tag_logits",
-        )
-        # === Functional Model ===
-        if "pooled_dense" in [layer.name for layer in backbone.layers]:
-            backbone.get_layer("pooled_dense").trainable = False  # [CLS] pooling is unused here
-        inputs = backbone.input
-        sequence = backbone(inputs)["sequence_output"]
-        return keras.Model(inputs, dense(dropout(sequence)), name="token_classifier")
+        return per_token_head(backbone, len(self.tags), model_config.dropout, "token_classifier",
+                              ("token_dropout", "tag_logits"))
 
     def loss(self, training: TrainingConfig) -> keras.losses.Loss:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=IGNORE_TARGET)
