@@ -49,3 +49,18 @@ def test_export_in_pure_tf_matches_model(minilm_run):
     assert np.abs(np.asarray(served["probabilities"]) - expected).max() <= 1e-5
     size = sum(p.stat().st_size for p in (Path(minilm_run.export_path) / "variables").iterdir())
     assert size < 22_716_296 * 4 * 1.1
+
+
+def test_offset_tokenizer_gives_the_pretrained_models_ids():
+    """The token tasks' tokenizer (tf-text, with offsets) must match keras-hub's on real text."""
+    import tensorflow as tf
+
+    from tfft.text.offset_tokenizer import OffsetTokenizer
+
+    keras_hub_tokenizer = load_backbone("minilm-l6").tokenizer
+    offsets = OffsetTokenizer.from_keras_hub(keras_hub_tokenizer)
+    lines = (Path(DEFAULT_CONFIG).parent / "train.csv").read_text(encoding="utf-8").splitlines()[1:200]
+    texts = [line.rsplit(",", 1)[0].strip('"') for line in lines] + [
+        "EU rejects German call to boycott British lamb.", "U.S.-based firm's 1996-08-22 results (Q3)!"]
+    expected = keras_hub_tokenizer(tf.constant(texts))  # eager: Python lists
+    assert offsets.tokenize(tf.constant(texts)).ids.to_list() == expected

@@ -146,3 +146,19 @@ def test_served_model_answers_a_3000_character_context(trained_qa):
     in_process = trained.task.predict(trained.model, trained.encoder, split)
     assert in_process == list(zip(served["answer"], served["answer_start"], served["answer_end"]))
     assert np.all(np.asarray(served["score"]) > 0.0)
+
+
+def test_cli_predict_takes_named_inputs_and_files(trained_qa, tmp_path, capsys):
+    from tfft.cli import main
+
+    export = str(trained_qa.export_path.parent)
+    context = "Birds sang all morning. The secret code is meadow."
+    assert main(["predict", export, "--input", f"question={QUESTION}", "--input", f"context={context}"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["answer"] == "meadow" and context[row["answer_start"]:row["answer_end"]] == "meadow"
+    source = tmp_path / "questions.jsonl"
+    source.write_text(json.dumps({"question": QUESTION, "context": context}) + "\n", encoding="utf-8")
+    assert main(["predict", export, "--file", str(source)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["answer"] == "meadow"
+    assert main(["predict", export, "--input", f"question={QUESTION}"]) == 2  # context missing
+    assert "takes inputs ['question', 'context']" in capsys.readouterr().err
