@@ -53,8 +53,13 @@ def test_shipped_recipes_parse():
 
     from tfft.config import DEFAULT_CONFIG
 
+    from tfft.tasks import TASKS, make_task
+
     recipes = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml")) + [DEFAULT_CONFIG]
+    tasks = set()
     for recipe in recipes:
         config = load_config(recipe)
-        assert config.task == "classification", recipe
+        make_task(config.task, config.task_options, config.data)  # options are valid for the task
+        tasks.add(TASKS[config.task].name)
+    assert tasks == {"classification", "token_classification", "question_answering", "relation_extraction"}
     assert Path(load_config(DEFAULT_CONFIG).data.test).is_file()
