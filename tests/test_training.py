@@ -93,6 +93,26 @@ def test_resume_after_kill_continues_at_next_epoch(tmp_path, sentiment_files, mo
     assert result.metrics["validation"]["before"] == json.loads((run_dir / "metrics_before.json").read_text())
 
 
+def test_a_run_still_training_is_not_resumed_by_a_second_process(tmp_path, sentiment_files):
+    import socket
+    import subprocess
+
+    from tfft.run_folder import RunFolder
+
+    config = tiny_config(tmp_path, sentiment_files)
+    folder, _, _ = RunFolder.prepare(config)
+    folder.lock.write_text(f"1 {socket.gethostname()}\n")  # pid 1 is always alive
+    with pytest.raises(RuntimeError, match=r"is being trained by process 1 .*delete RUNNING"):
+        RunFolder.prepare(config)
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    folder.lock.write_text(f"{finished.pid} {socket.gethostname()}\n")  # that process is gone
+    again, _, resumed = RunFolder.prepare(config)
+    assert again.path == folder.path and resumed
+    folder.mark_done()
+    assert not folder.lock.exists()
+
+
 def test_early_stopping_restores_best_weights(tmp_path, sentiment_files):
     config = tiny_config(tmp_path, sentiment_files, **{
         "training.epochs": 6, "training.early_stopping_patience": 1, "training.monitor": "val_loss",

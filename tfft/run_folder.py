@@ -4,7 +4,9 @@
 ``logs/``, per-epoch ``checkpoints/``, the resume ``backup/``, the final
 weights, tokenizer and backbone config, and ``metrics.json``. A finished run is
 marked ``DONE``; starting the same name again opens ``<name>-2`` (and so on),
-while an unfinished run is resumed where it stopped.
+while an unfinished run is resumed where it stopped. A ``RUNNING`` file holds
+the training process's id and host, so a second ``tfft train`` of the same
+name stops with an error instead of "resuming" a run that is still alive.
 
 Example:
 
@@ -15,6 +17,8 @@ PosixPath('runs/support-intents/metrics.json')
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +42,7 @@ class RunFolder:
     skipped_rows = property(lambda self: self.path / "skipped_rows.txt")
     warmup_texts = property(lambda self: self.path / "warmup_inputs.json")
     done_marker = property(lambda self: self.path / "DONE")
+    lock = property(lambda self: self.path / "RUNNING")
 
     @property
     def is_done(self) -> bool:
@@ -55,6 +60,7 @@ class RunFolder:
         if folder.path != base:
             print(f"{base} holds a finished run; writing this one to {folder.path}", file=sys.stderr)
         if folder.config.is_file():
+            folder._take_lock()
             return folder, folder._resume_config(config), True
         if folder.path.exists() and any(folder.path.iterdir()):
             raise FileExistsError(
@@ -62,8 +68,21 @@ class RunFolder:
                 f"Choose another name (--set name=...) or output_dir"
             )
         folder.path.mkdir(parents=True, exist_ok=True)
+        folder._take_lock()
         save_config(config, folder.config)
         return folder, config, False
+
+    def _take_lock(self) -> None:
+        if self.lock.is_file():
+            owner = self.lock.read_text(encoding="utf-8").split()
+            pid, host = (int(owner[0]), owner[1]) if len(owner) == 2 else (None, None)
+            ours = pid == os.getpid() and host == socket.gethostname()
+            if not ours and (host != socket.gethostname() or _process_alive(pid)):
+                raise RuntimeError(
+                    f"{self.path} is being trained by process {pid} on {host} ({self.lock}); "
+                    f"wait for it, use another name (--set name=...), or delete {self.lock.name} "
+                    f"if that process is gone")
+        self.lock.write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
 
     def _resume_config(self, requested: RunConfig) -> RunConfig:
         saved = load_config(self.config)
@@ -76,3 +95,16 @@ class RunFolder:
 
     def mark_done(self) -> None:
         self.done_marker.write_text("finished\n", encoding="utf-8")
+        self.lock.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
