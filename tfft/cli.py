@@ -164,7 +164,7 @@ def run_predict(args) -> int:
                          f"(texts and --pair, or --input NAME=VALUE)")
     outputs = exported.predict(inputs)
     rows = [{name: values[i] for name, values in inputs.items()} for i in range(len(inputs[names[0]]))]
-    lines = [json.dumps({**row, **_row(outputs, i)}) for i, row in enumerate(rows)]
+    lines = [json.dumps({**row, **_row(outputs, i)}, ensure_ascii=False) for i, row in enumerate(rows)]
     if args.output:
         Path(args.output).write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {len(lines)} predictions to {args.output}", file=sys.stderr)
