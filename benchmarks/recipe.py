@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,13 +20,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
+
+
 def parse_args(description: str, config: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--config", default=str(ROOT / "configs" / config))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. training.epochs=1 (repeatable)")
     parser.add_argument("--from-run", help="report a finished run folder instead of training")
+    parser.add_argument("--peer", action="store_true", help="also run the peer script, right after")
+    parser.add_argument("--hf-python", default=str(DEFAULT_HF_PYTHON),
+                        help="python of a venv with torch + transformers (for --peer)")
     return parser.parse_args()
+
+
+def run_peer(hf_python: str, script: str, arguments: list[str]) -> dict:
+    """Runs a peer script in its own venv; returns its final JSON line."""
+    if not Path(hf_python).is_file():
+        return {"skipped": f"no peer python at {hf_python}"}
+    completed = subprocess.run([hf_python, str(ROOT / "benchmarks" / "peers" / script), *arguments],
+                               capture_output=True, text=True)
+    if completed.returncode != 0:
+        return {"failed": completed.stderr[-2000:]}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def headline(metrics: dict, keys: tuple[str, ...]) -> dict:
@@ -41,7 +59,8 @@ def headline(metrics: dict, keys: tuple[str, ...]) -> dict:
     }
 
 
-def run(description: str, config: str, keys: tuple[str, ...]) -> dict:
+def run(description: str, config: str, keys: tuple[str, ...], peer=None) -> dict:
+    """Trains (or reads) the recipe; with ``--peer``, ``peer(args)`` runs the peer after it."""
     args = parse_args(description, config)
     if args.from_run:
         metrics = json.loads((Path(args.from_run) / "metrics.json").read_text())
@@ -55,4 +74,11 @@ def run(description: str, config: str, keys: tuple[str, ...]) -> dict:
         result = {"run": str(outcome.run_dir), **headline(outcome.metrics, keys),
                   "total_seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(result))
+    if args.peer and peer is not None:
+        other = peer(args)
+        print(json.dumps(other))
+        if "train_tokens_per_second" in other:
+            ratio = result["train_tokens_per_second"] / other["train_tokens_per_second"]
+            print(f"tfft / {other.get('framework', 'peer')} training tokens/s: {ratio:.2f}x "
+                  f"({result['train_tokens_per_second']:,.0f} vs {other['train_tokens_per_second']:,.0f})")
     return result
