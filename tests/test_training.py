@@ -161,6 +161,9 @@ def test_freezing_modes():
     apply_freezing(bundle.backbone, ModelConfig(freeze="top_k", train_top_layers=1))
     trainable = {w.path.split("/")[0] for w in bundle.backbone.trainable_weights}
     assert trainable == {"transformer_layer_3", "pooled_dense"}
+    apply_freezing(bundle.backbone, ModelConfig(freeze="embeddings"))
+    frozen = {w.path for w in bundle.backbone.non_trainable_weights}
+    assert frozen == {"token_embedding/embeddings"}
     apply_freezing(bundle.backbone, ModelConfig(freeze="none"))
     assert len(bundle.backbone.trainable_weights) == len(bundle.backbone.weights)
     with pytest.raises(ValueError, match="train_top_layers"):

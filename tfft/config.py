@@ -39,8 +39,8 @@ class ModelConfig:
     ``tfft.backbones.SCRATCH_SIZES``), a local keras-hub preset folder, a local
     Hugging Face checkpoint folder, or a keras-hub preset name.
     ``freeze`` is ``none`` (full fine-tuning), ``backbone`` (train the head
-    only) or ``top_k`` (train the top ``train_top_layers`` encoder layers and
-    the head).
+    only), ``top_k`` (train the top ``train_top_layers`` encoder layers and
+    the head) or ``embeddings`` (everything but the word-embedding table).
     """
 
     backbone: str = "minilm-l6"

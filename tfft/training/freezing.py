@@ -1,4 +1,9 @@
-"""Choose which weights train: everything, the head only, or the top k encoder layers.
+"""Choose which weights train: everything, the head only, the top k encoder layers,
+or everything but the word-embedding table.
+
+``embeddings`` freezes only the token embedding table (half of MiniLM-L6's
+weights): on small data it overfits less, and a step skips the table's dense
+gradient and AdamW update.
 
 Example:
 
@@ -11,7 +16,8 @@ import keras
 
 from tfft.config import ModelConfig
 
-MODES = ("none", "backbone", "top_k")
+MODES = ("none", "backbone", "top_k", "embeddings")
+TOKEN_EMBEDDING = "token_embedding"
 
 
 def apply_freezing(backbone: keras.Model, model: ModelConfig) -> None:
@@ -21,6 +27,9 @@ def apply_freezing(backbone: keras.Model, model: ModelConfig) -> None:
     backbone.trainable = model.freeze != "backbone"
     for layer in backbone.layers:  # start from a clean state: the call is idempotent
         layer.trainable = backbone.trainable
+    if model.freeze == "embeddings":
+        _freeze_token_embedding(backbone)
+        return
     if model.freeze != "top_k":
         return
     encoder_layers = list(getattr(backbone, "transformer_layers", []))
@@ -34,3 +43,11 @@ def apply_freezing(backbone: keras.Model, model: ModelConfig) -> None:
     for layer in backbone.layers:
         # The pooler sits above the encoder stack, so it trains with the top layers.
         layer.trainable = id(layer) in trainable or "pooled" in layer.name
+
+
+def _freeze_token_embedding(backbone: keras.Model) -> None:
+    names = [layer.name for layer in backbone.layers]
+    if TOKEN_EMBEDDING not in names:
+        raise ValueError(f"model.freeze=embeddings needs a '{TOKEN_EMBEDDING}' layer; "
+                         f"{type(backbone).__name__} has {names}")
+    backbone.get_layer(TOKEN_EMBEDDING).trainable = False
