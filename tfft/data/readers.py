@@ -47,7 +47,7 @@ class TextExamples:
 
     def subset(self, indices: Iterable[int]) -> "TextExamples":
         indices = list(indices)
-        pick = lambda values: None if values is None else [values[i] for i in indices]  # noqa: E731
+        pick = lambda values: pick_rows(values, indices)  # noqa: E731
         return TextExamples(
             self.source, pick(self.texts), pick(self.pairs), pick(self.labels),
             pick(self.lines), self.label_column, self.skipped, self.label_names,
@@ -55,6 +55,11 @@ class TextExamples:
 
     def where(self, index: int, column: str | None = None) -> BadRow:
         return BadRow(self.source, self.lines[index], column, "")
+
+
+def pick_rows(values: list | None, indices: list[int]) -> list | None:
+    """``values`` at ``indices`` (None stays None): the column step of every ``subset``."""
+    return None if values is None else [values[i] for i in indices]
 
 
 def read_examples(path: str, data: DataConfig, with_labels: bool = True) -> TextExamples:

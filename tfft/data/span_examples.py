@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from tfft.data.readers import pick_rows
 from tfft.data.errors import BadRow, SkipReport
 
 WORD = re.compile(r"\w+|[^\w\s]")
@@ -48,7 +49,7 @@ class SpanExamples:
 
     def subset(self, indices: Iterable[int]) -> "SpanExamples":
         indices = list(indices)
-        pick = lambda values: None if values is None else [values[i] for i in indices]  # noqa: E731
+        pick = lambda values: pick_rows(values, indices)  # noqa: E731
         return SpanExamples(self.source, pick(self.texts), pick(self.spans), pick(self.words),
                             pick(self.lines), self.skipped)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from tfft.data.readers import pick_rows
 from tfft.data.errors import BadRow, DataError, SkipReport
 
 ID_PATTERN = re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -51,7 +52,7 @@ class QAExamples:
 
     def subset(self, indices: Iterable[int]) -> "QAExamples":
         indices = list(indices)
-        pick = lambda values: None if values is None else [values[i] for i in indices]  # noqa: E731
+        pick = lambda values: pick_rows(values, indices)  # noqa: E731
         return QAExamples(self.source, pick(self.ids), pick(self.titles), pick(self.questions),
                           pick(self.contexts), pick(self.answers), pick(self.lines), self.skipped)
 

@@ -71,3 +71,8 @@ def concatenate_padded(parts: list[np.ndarray]) -> np.ndarray:
         fill = b"" if part.dtype == object else 0
         padded.append(np.pad(part, widths, constant_values=fill))
     return np.concatenate(padded)
+
+
+def as_text(value) -> str:
+    """A string output value as ``str`` (numpy gives bytes, JSON round trips give str)."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)

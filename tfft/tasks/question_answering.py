@@ -41,6 +41,7 @@ from tfft.data.squad import QAExamples, read_squad
 from tfft.evaluation.report import Report
 from tfft.evaluation.squad_metrics import squad_scores
 from tfft.evaluation.validation_report import ValidationReport
+from tfft.export.loaded import as_text
 from tfft.tasks.base import Task
 from tfft.tasks.heads import per_token_head
 from tfft.text.qa_encoder import QAEncoder, QAFeatures
@@ -155,7 +156,7 @@ class QuestionAnsweringTask(Task):
         return predictions
 
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]) -> list[Prediction]:
-        texts = [a.decode("utf-8") if isinstance(a, bytes) else str(a) for a in outputs["answer"]]
+        texts = [as_text(answer) for answer in outputs["answer"]]
         return [(text, int(s), int(e)) for text, s, e in
                 zip(texts, outputs["answer_start"], outputs["answer_end"])]
 

@@ -44,6 +44,7 @@ from tfft.data.tag_schemes import SCHEMES
 from tfft.evaluation.entity_metrics import entity_report
 from tfft.evaluation.masked_accuracy import MaskedAccuracy
 from tfft.evaluation.validation_report import ValidationReport
+from tfft.export.loaded import as_text
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 from tfft.tasks.heads import per_token_head
 from tfft.text.entity_decoding import BioTags, decode_entities
@@ -170,7 +171,7 @@ class TokenClassificationTask(Task):
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]) -> list[list[Span]]:
         return [
             [Span(int(outputs["entity_starts"][row, i]), int(outputs["entity_ends"][row, i]),
-                  _as_text(outputs["entity_types"][row, i]))
+                  as_text(outputs["entity_types"][row, i]))
              for i in range(int(count))]
             for row, count in enumerate(outputs["num_entities"])
         ]
@@ -181,10 +182,6 @@ class TokenClassificationTask(Task):
 
     def load(self, run_dir: Path) -> None:
         self.tags = BioTags(LabelVocabulary.load(Path(run_dir) / TYPES_FILE).names)
-
-
-def _as_text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _tokenize_all(encoder: WindowEncoder, texts: list[str]) -> Tokens:
