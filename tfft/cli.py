@@ -1,8 +1,9 @@
-"""The ``tfft`` command line: train | evaluate | predict | export | info.
+"""The ``tfft`` command line: train | pretrain | evaluate | predict | export | info.
 
 Examples:
 
     tfft train                                        # sample intents, MiniLM-L6, export
+    tfft pretrain --config configs/pretrain_shakespeare_gpt.yaml
     tfft train --config configs/sst2.yaml --set training.epochs=1
     tfft evaluate --export saved_models/support-intents --data test.csv
     tfft predict saved_models/support-intents "I was charged twice"
@@ -42,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override any config field, e.g. --set training.epochs=2 (repeatable)")
     train.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
     train.add_argument("--no-export", action="store_true", help="do not write a SavedModel")
+
+    pretrain = commands.add_parser(
+        "pretrain", help="masked-LM / causal-LM pre-training into a keras-hub preset (resumes unfinished runs)")
+    pretrain.add_argument("--config", required=True, help="YAML run description (task: masked_lm or causal_lm)")
+    pretrain.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="override any config field, e.g. --set training.epochs=2 (repeatable)")
 
     evaluate = commands.add_parser("evaluate", help="score a run or an export on a labelled file")
     source = evaluate.add_mutually_exclusive_group(required=True)
@@ -93,6 +100,30 @@ def run_train(args) -> int:
     result = train(load_config(args.config, overrides), verbose=1 if sys.stdout.isatty() else 2)
     print(summary(result))
     return 0
+
+
+def run_pretrain(args) -> int:
+    from tfft.pretraining.run import pretrain
+
+    result = pretrain(load_config(args.config, args.overrides), verbose=1 if sys.stdout.isatty() else 2)
+    print(pretrain_summary(result))
+    return 0
+
+
+def pretrain_summary(result) -> str:
+    validation = result.metrics["validation"]
+    before, after = validation.get("before") or {}, validation["after"]
+    lines = ["", "=== tfft pretrain finished ==="]
+    for name, value in after.items():
+        was = f"{before[name]:.4f} -> " if name in before else ""
+        lines.append(f"validation {name}: {was}{value:.4f}")
+    lines += [
+        f"run folder:   {result.run_dir}  (config.yaml, metrics.json, checkpoints)",
+        f"TensorBoard:  tensorboard --logdir {result.run_dir / 'logs'}",
+        f"preset:       {result.preset_dir}",
+        f"fine-tune:    tfft train --config <task config> --set model.backbone={result.preset_dir}",
+    ]
+    return "\n".join(lines)
 
 
 def summary(result) -> str:
@@ -237,7 +268,7 @@ def run_info(args) -> int:
     return 0
 
 
-COMMANDS = {"train": run_train, "evaluate": run_evaluate, "predict": run_predict,
+COMMANDS = {"train": run_train, "pretrain": run_pretrain, "evaluate": run_evaluate, "predict": run_predict,
             "export": run_export, "info": run_info}
 
 

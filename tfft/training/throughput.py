@@ -62,3 +62,34 @@ class ThroughputMeter(keras.callbacks.Callback):
             "measured_steps": steps - skip,
             "first_step_seconds": float(self.ends[0] - self.begin),
         }
+
+
+class TokenRateLogger(keras.callbacks.Callback):
+    """Writes ``step_tokens_per_second`` to TensorBoard every ``every_steps`` steps.
+
+    For pipelines whose batches all hold ``tokens_per_step`` tokens (packed
+    pre-training blocks), so no per-batch count is needed.
+    """
+
+    def __init__(self, log_dir, tokens_per_step: int, every_steps: int = 10):
+        super().__init__()
+        self.tokens_per_step = int(tokens_per_step)
+        self.every_steps = max(int(every_steps), 1)
+        self.writer = tf.summary.create_file_writer(str(log_dir) + "/train")
+        self.last: tuple[int, float] | None = None
+
+    def on_train_batch_end(self, batch: int, logs=None):
+        step, now = int(self.model.optimizer.iterations.numpy()), time.perf_counter()
+        if self.last is not None and step % self.every_steps == 0:
+            rate = (step - self.last[0]) * self.tokens_per_step / (now - self.last[1])
+            # Keras's TensorBoard callback switches recording off between its own steps.
+            with self.writer.as_default(), tf.summary.record_if(True):
+                tf.summary.scalar("step_tokens_per_second", rate, step=step)
+        if self.last is None or step % self.every_steps == 0:
+            self.last = (step, now)
+
+    def on_epoch_begin(self, epoch: int, logs=None):
+        self.last = None  # validation time between epochs is not training time
+
+    def on_train_end(self, logs=None):
+        self.writer.flush()

@@ -1,0 +1,1 @@
+"""Pre-training: masked-LM and causal-LM objectives on raw text corpora."""

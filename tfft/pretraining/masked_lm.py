@@ -1,0 +1,65 @@
+"""Masked-LM pre-training for BERT-style backbones (dynamic masking, 80/10/10).
+
+Each batch is masked afresh by keras-hub's `MaskedLMMaskGenerator`, so every
+epoch sees new masks; blocks are ``[CLS] text... [SEP]``.
+
+Example:
+
+>>> objective = MaskedLM({"mask_rate": 0.15})
+>>> inputs, targets, weights = objective.batch(blocks)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import keras_hub
+import tensorflow as tf
+
+from tfft.pretraining.objective import COMMON_OPTIONS, BlockLayout, Objective
+from tfft.pretraining.vocabulary import train_wordpiece
+
+
+class MaskedLM(Objective):
+    name = "masked_lm"
+    option_names: ClassVar[frozenset[str]] = COMMON_OPTIONS | {"mask_rate"}
+    model_suffix = "MaskedLM"
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.mask_rate = float(self.options.get("mask_rate", 0.15))
+        if not 0.0 < self.mask_rate < 1.0:
+            raise ValueError(f"task_options.mask_rate must be in (0, 1), got {self.mask_rate}")
+        self.generator = None
+
+    def train_tokenizer(self, documents, vocabulary_size):
+        return train_wordpiece(documents, vocabulary_size)
+
+    def layout(self, tokenizer, max_length: int) -> BlockLayout:
+        cls_id, sep_id, pad_id = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id
+        self.generator = keras_hub.layers.MaskedLMMaskGenerator(
+            vocabulary_size=tokenizer.vocabulary_size(),
+            mask_selection_rate=self.mask_rate,
+            mask_token_id=tokenizer.mask_token_id,
+            mask_selection_length=_selection_length(max_length, self.mask_rate),
+            unselectable_token_ids=[cls_id, sep_id, pad_id],
+        )
+        return BlockLayout(separator_id=sep_id, prefix=[cls_id], suffix=[sep_id])
+
+    def batch(self, blocks: tf.Tensor) -> tuple:
+        if self.generator is None:
+            raise RuntimeError("call layout(tokenizer, max_length) before batch()")
+        masked = self.generator(blocks)
+        inputs = {
+            "token_ids": masked["token_ids"],
+            "segment_ids": tf.zeros_like(blocks),
+            "padding_mask": tf.ones_like(blocks),
+            "mask_positions": masked["mask_positions"],
+        }
+        return inputs, masked["mask_ids"], masked["mask_weights"]
+
+
+def _selection_length(block_length: int, rate: float) -> int:
+    # Room for the random draw to select a little more than the mean rate.
+    return max(1, math.ceil(block_length * rate * 1.25))

@@ -1,0 +1,82 @@
+"""What a pre-training objective provides; the pre-training run is shared.
+
+An objective knows how to train a tokenizer for a from-scratch model, how
+blocks of packed token ids are laid out, the model that predicts tokens on top
+of a backbone, and how a batch of blocks becomes ``(inputs, targets[, weights])``.
+
+Example (a new objective):
+
+>>> class MyObjective(Objective):
+...     name = "my_lm"
+...     def train_tokenizer(self, documents, vocabulary_size): ...
+...     def layout(self, tokenizer, max_length): ...
+...     def build_model(self, backbone): ...
+...     def batch(self, blocks): ...
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import keras
+import keras_hub
+import tensorflow as tf
+
+COMMON_OPTIONS = frozenset({"vocabulary_size", "document_separator"})
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """How documents are joined and blocks wrapped (see `pack_blocks`)."""
+
+    separator_id: int
+    prefix: Sequence[int] = ()
+    suffix: Sequence[int] = ()
+    extra_length: int = 0  # tokens a block holds beyond the model's input length
+
+
+class Objective(abc.ABC):
+    """Base class of pre-training objectives (``masked_lm``, ``causal_lm``)."""
+
+    name: ClassVar[str]
+    option_names: ClassVar[frozenset[str]] = COMMON_OPTIONS
+    default_vocabulary_size: ClassVar[int] = 8000
+    model_suffix: ClassVar[str]  # keras-hub task class: <Family><suffix>, e.g. BertMaskedLM
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        self.options = dict(options or {})
+        unknown = set(self.options) - self.option_names
+        if unknown:
+            raise ValueError(f"task_options: unknown option(s) {sorted(unknown)} for {self.name}; "
+                             f"expected {sorted(self.option_names)}")
+        self.vocabulary_size = int(self.options.get("vocabulary_size", self.default_vocabulary_size))
+        self.document_separator = self.options.get("document_separator", "line")
+
+    @abc.abstractmethod
+    def train_tokenizer(self, documents: Sequence[str], vocabulary_size: int):
+        """A keras-hub tokenizer learnt from ``documents`` (for from-scratch backbones)."""
+
+    @abc.abstractmethod
+    def layout(self, tokenizer, max_length: int) -> BlockLayout:
+        """How blocks for a model input of ``max_length`` tokens are built (and set-up for `batch`)."""
+
+    @abc.abstractmethod
+    def batch(self, blocks: tf.Tensor) -> tuple:
+        """``(inputs, targets[, sample_weights])`` of a ``[batch, block]`` int32 tensor."""
+
+    def build_model(self, backbone: keras.Model) -> keras.Model:
+        """keras-hub's own LM model for the backbone's family (its head ties the embeddings)."""
+        family = type(backbone).__name__.removesuffix("Backbone")
+        model_class = getattr(keras_hub.models, f"{family}{self.model_suffix}", None)
+        if model_class is None:
+            raise ValueError(f"{self.name} needs a backbone family with a keras-hub "
+                             f"{self.model_suffix} model; {type(backbone).__name__} has none")
+        return model_class(backbone)
+
+    def loss(self) -> keras.losses.Loss:
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def metrics(self) -> list:
+        return [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")]

@@ -1,0 +1,194 @@
+"""One pre-training run: corpus → tokenizer → packed blocks → fit → keras-hub preset.
+
+Nothing here knows the objective; `Objective` supplies the tokenizer trainer,
+the block layout, the LM model and the batches. The backbone is either
+continued from an existing checkpoint (its tokenizer is kept) or built from
+scratch (``scratch:<size>`` BERT, ``scratch-gpt2:<size>`` GPT-2) with a
+tokenizer trained on the training documents. The result is a keras-hub preset
+folder ``runs/<name>/preset`` that ``tfft train --set model.backbone=...``
+fine-tunes from: general checkpoint → domain pre-training → task fine-tuning.
+
+Example:
+
+>>> result = pretrain(load_config("configs/pretrain_shakespeare_gpt.yaml"))
+>>> result.metrics["validation"]["after"]["perplexity"]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfft.backbones import is_scratch, load_backbone, scratch_backbone
+from tfft.config import RunConfig
+from tfft.data.pipeline import count_batches
+from tfft.pretraining.corpus import Corpus, read_corpus
+from tfft.pretraining.objective import BlockLayout, Objective
+from tfft.pretraining.objectives import make_objective
+from tfft.pretraining.packing import pack_blocks, tokenize_documents
+from tfft.run_folder import RunFolder
+from tfft.trained_model import load_tokenizer
+from tfft.training.freezing import apply_freezing
+from tfft.training.learning_rate_logger import LearningRateLogger
+from tfft.training.optimizers import build_optimizer
+from tfft.training.precision import set_precision
+from tfft.training.strategy import make_strategy
+from tfft.training.throughput import ThroughputMeter, TokenRateLogger, batch_counts
+from tfft.training.weights import EpochCheckpoint
+
+EVAL_BATCH_SIZE = 64
+
+
+@dataclass
+class PretrainResult:
+    """Where a finished pre-training run put things, and what it measured."""
+
+    run_dir: Path
+    preset_dir: Path
+    metrics: dict
+    history: dict = field(default_factory=dict)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def pretrain(config: RunConfig, verbose: str | int = "auto") -> PretrainResult:
+    """Pre-trains as ``config`` says and saves a keras-hub preset; resumes an unfinished run."""
+    folder, config, resumed = RunFolder.prepare(config)
+    keras.utils.set_random_seed(config.training.seed)
+    objective = make_objective(config.task, config.task_options)
+    train_corpus, validation_corpus = _read_corpora(config, objective)
+    set_precision(config.training.mixed_precision)
+    strategy = make_strategy(config.training.strategy)
+    max_length = config.model.max_length
+    with strategy.scope():
+        backbone, tokenizer = _backbone_and_tokenizer(config, objective, train_corpus, folder)
+        apply_freezing(backbone, config.model)  # freeze=backbone: train the LM head alone
+        model = objective.build_model(backbone)
+    layout = objective.layout(tokenizer, max_length)
+    train_blocks = _blocks(tokenizer, train_corpus, layout, max_length)
+    validation_blocks = _blocks(tokenizer, validation_corpus, layout, max_length)
+
+    training = config.training
+    steps = count_batches(len(train_blocks), training.batch_size)
+    with strategy.scope():
+        model.compile(optimizer=build_optimizer(training, steps * training.epochs),
+                      loss=objective.loss(), metrics=objective.metrics())
+    log(f"{len(train_blocks)} training blocks of {max_length} tokens ({steps} batches/epoch), "
+        f"{len(validation_blocks)} validation blocks, {model.count_params():,} parameters")
+
+    make_batches = lambda: block_batches(train_blocks, objective, training.batch_size, training.seed)  # noqa: E731
+    # Validation masks are drawn once and cached, so every evaluation scores the same task.
+    validation = block_batches(validation_blocks, objective, EVAL_BATCH_SIZE).cache()
+    before = _before_metrics(model, validation, folder, training.evaluate_before)
+    meter = ThroughputMeter(lambda: batch_counts(make_batches()))
+    started = time.perf_counter()
+    history = model.fit(make_batches(), validation_data=validation, epochs=training.epochs,
+                        callbacks=_callbacks(config, folder, meter), verbose=verbose,
+                        shuffle=False)  # the pipeline shuffles with the run seed
+    info = {"blocks": len(train_blocks), "block_tokens": max_length, "steps_per_epoch": steps,
+            "epochs_run": len(history.history.get("loss", [])),
+            "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
+            "throughput_first_epoch": meter.result()}
+    after = model.evaluate(validation, return_dict=True, verbose=0)
+    preset = _save_preset(backbone, tokenizer, folder)
+    metrics = {"validation": {"before": before, "after": _floats(after)}, "training": info,
+               "history": {k: [float(v) for v in values] for k, values in history.history.items()}}
+    folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    folder.mark_done()
+    return PretrainResult(folder.path, preset, metrics, dict(history.history))
+
+
+def block_batches(blocks: np.ndarray, objective: Objective, batch_size: int,
+                  seed: int | None = None) -> tf.data.Dataset:
+    """Batches of ``objective.batch``; shuffled anew each epoch when ``seed`` is given."""
+    dataset = tf.data.Dataset.from_tensor_slices(blocks)
+    if seed is not None:
+        dataset = dataset.shuffle(len(blocks), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(objective.batch, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _read_corpora(config: RunConfig, objective: Objective) -> tuple[Corpus, Corpus]:
+    data = config.data
+    corpus = read_corpus(data.train, data, objective.document_separator)
+    if data.validation:
+        validation = read_corpus(data.validation, data, objective.document_separator)
+    else:
+        corpus, validation = corpus.hold_out(data.validation_fraction, config.training.seed)
+        log(f"held out {len(validation)} of {len(corpus) + len(validation)} documents for validation "
+            f"(seed {config.training.seed})")
+    return corpus, validation
+
+
+def _backbone_and_tokenizer(config: RunConfig, objective: Objective, corpus: Corpus, folder: RunFolder):
+    spec, max_length = config.model.backbone, config.model.max_length
+    if not is_scratch(spec):
+        log(f"continuing from backbone {spec} ...")
+        bundle = load_backbone(spec, max_length)
+        return bundle.backbone, bundle.tokenizer
+    if folder.tokenizer.is_dir():  # resumed: the vocabulary must not change
+        tokenizer = load_tokenizer(folder.tokenizer)
+    else:
+        tokenizer = objective.train_tokenizer(corpus.documents, objective.vocabulary_size)
+        tokenizer.save_to_preset(str(folder.tokenizer))
+    log(f"building {spec} from scratch with a {tokenizer.vocabulary_size()}-token vocabulary ...")
+    return scratch_backbone(spec, tokenizer.vocabulary_size(), max_length), tokenizer
+
+
+def _blocks(tokenizer, corpus: Corpus, layout: BlockLayout, max_length: int) -> np.ndarray:
+    ids = tokenize_documents(tokenizer, corpus.documents, corpus.source)
+    blocks = pack_blocks(ids, max_length + layout.extra_length, layout.separator_id,
+                         layout.prefix, layout.suffix)
+    if len(blocks) == 0:
+        raise ValueError(f"{corpus.source}: {sum(map(len, ids))} tokens make no block of "
+                         f"{max_length} tokens; lower model.max_length or add text")
+    return blocks
+
+
+def _before_metrics(model, validation, folder: RunFolder, evaluate: bool) -> dict | None:
+    if folder.metrics_before.is_file():  # resumed: the starting weights are gone
+        return json.loads(folder.metrics_before.read_text())
+    if not evaluate:
+        return None
+    log("evaluating before pre-training ...")
+    before = _floats(model.evaluate(validation, return_dict=True, verbose=0))
+    folder.metrics_before.write_text(json.dumps(before, indent=2))
+    return before
+
+
+def _callbacks(config: RunConfig, folder: RunFolder, meter: ThroughputMeter) -> list:
+    training = config.training
+    tokens_per_step = training.batch_size * config.model.max_length
+    callbacks = [
+        meter,
+        keras.callbacks.BackupAndRestore(str(folder.backup)),
+        EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
+        LearningRateLogger(folder.logs, training.log_every_steps),
+        TokenRateLogger(folder.logs, tokens_per_step, training.log_every_steps),
+        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
+    ]
+    if training.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=training.monitor or "val_loss", patience=training.early_stopping_patience,
+            mode="min", restore_best_weights=True, verbose=1))  # loss and perplexity: lower is better
+    return callbacks
+
+
+def _save_preset(backbone: keras.Model, tokenizer, folder: RunFolder) -> Path:
+    preset = folder.path / "preset"
+    backbone.save_to_preset(str(preset))
+    tokenizer.save_to_preset(str(preset))
+    return preset
+
+
+def _floats(values: dict) -> dict[str, float]:
+    return {name: float(value) for name, value in values.items()}
