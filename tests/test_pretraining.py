@@ -207,7 +207,8 @@ def test_causal_lm_from_scratch_learns_and_saves_a_loadable_preset(tmp_path):
     assert float(loss) < before["loss"] - 1.0  # the preset carries the trained weights
 
     scalars = _tensorboard_tags(result.run_dir / "logs")
-    assert {"epoch_loss", "epoch_perplexity", "step_learning_rate", "step_tokens_per_second"} <= scalars
+    assert {"epoch_loss", "epoch_perplexity", "step_learning_rate", "step_tokens_per_second",
+            "generations"} <= scalars
 
 
 def test_masked_lm_preset_is_fine_tuned_by_tfft_train(tmp_path, sentiment_files):
@@ -251,3 +252,15 @@ def _tensorboard_tags(log_dir: Path) -> set[str]:
         for event in tf.compat.v1.train.summary_iterator(str(path)):
             tags.update(value.tag for value in event.summary.value)
     return tags
+
+
+def test_sample_generations_continue_their_prompts(tmp_path):
+    from tfft.backbones import scratch_backbone
+    from tfft.pretraining.sample_generations import SampleGenerations
+
+    tokenizer = train_byte_level_bpe(patterned_documents(100), 300)
+    backbone = scratch_backbone("scratch-gpt2:tiny", tokenizer.vocabulary_size(), max_length=32)
+    callback = SampleGenerations(backbone, tokenizer, ["the cat sat", "the fox"], tmp_path, max_new_tokens=6)
+    callback.on_epoch_end(0)
+    assert [text[:len(prompt)] for text, prompt in zip(callback.last, callback.prompts)] == callback.prompts
+    assert "generations" in _tensorboard_tags(tmp_path)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfft.pretraining.objective import BlockLayout, Objective
+from tfft.pretraining.sample_generations import SampleGenerations
 from tfft.pretraining.vocabulary import train_byte_level_bpe
 
 
@@ -31,3 +32,6 @@ class CausalLM(Objective):
     def batch(self, blocks: tf.Tensor) -> tuple:
         inputs = blocks[:, :-1]
         return {"token_ids": inputs, "padding_mask": tf.ones_like(inputs)}, blocks[:, 1:]
+
+    def callbacks(self, backbone, tokenizer, prompts, log_dir) -> list:
+        return [SampleGenerations(backbone, tokenizer, prompts, log_dir)]

@@ -75,6 +75,10 @@ class Objective(abc.ABC):
                              f"{self.model_suffix} model; {type(backbone).__name__} has none")
         return model_class(backbone)
 
+    def callbacks(self, backbone: keras.Model, tokenizer, prompts: Sequence[str], log_dir) -> list:
+        """Objective-specific callbacks (sample generations, say); ``prompts`` are validation text."""
+        return []
+
     def loss(self) -> keras.losses.Loss:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 

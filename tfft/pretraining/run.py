@@ -92,7 +92,9 @@ def pretrain(config: RunConfig, verbose: str | int = "auto") -> PretrainResult:
     meter = ThroughputMeter(lambda: batch_counts(make_batches()))
     started = time.perf_counter()
     history = model.fit(make_batches(), validation_data=validation, epochs=training.epochs,
-                        callbacks=_callbacks(config, folder, meter), verbose=verbose,
+                        callbacks=_callbacks(config, folder, meter) + objective.callbacks(
+                            backbone, tokenizer, sample_prompts(validation_corpus), folder.logs),
+                        verbose=verbose,
                         shuffle=False)  # the pipeline shuffles with the run seed
     info = {"blocks": len(train_blocks), "block_tokens": max_length, "steps_per_epoch": steps,
             "epochs_run": len(history.history.get("loss", [])),
@@ -115,6 +117,11 @@ def block_batches(blocks: np.ndarray, objective: Objective, batch_size: int,
         dataset = dataset.shuffle(len(blocks), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(objective.batch, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def sample_prompts(corpus: Corpus, count: int = 3, words: int = 8) -> list[str]:
+    """The opening words of the first documents' first lines: prompts for sample generations."""
+    return [" ".join(document.splitlines()[0].split()[:words]) for document in corpus.documents[:count]]
 
 
 def _read_corpora(config: RunConfig, objective: Objective) -> tuple[Corpus, Corpus]:
