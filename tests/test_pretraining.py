@@ -264,3 +264,11 @@ def test_sample_generations_continue_their_prompts(tmp_path):
     callback.on_epoch_end(0)
     assert [text[:len(prompt)] for text, prompt in zip(callback.last, callback.prompts)] == callback.prompts
     assert "generations" in _tensorboard_tags(tmp_path)
+
+
+def test_masked_lm_loss_is_the_mean_over_selected_tokens():
+    targets = tf.constant([[1, 2, 0]])
+    logits = tf.math.log(tf.constant([[[0.1, 0.9, 0.0], [0.5, 0.0, 0.5], [1.0, 0.0, 0.0]]]) + 1e-9)
+    weights = tf.constant([[1.0, 1.0, 0.0]])  # the third slot selected nothing
+    loss = MaskedLM().loss()(targets, logits, sample_weight=weights)
+    assert float(loss) == pytest.approx((-np.log(0.9) - np.log(0.5)) / 2, rel=1e-4)

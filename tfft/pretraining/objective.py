@@ -80,7 +80,8 @@ class Objective(abc.ABC):
         return []
 
     def loss(self) -> keras.losses.Loss:
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        # The mean over weighted (selected) tokens, so exp(loss) is the perplexity.
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
 
     def metrics(self) -> list:
         return [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")]
