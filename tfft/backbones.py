@@ -153,3 +153,13 @@ def _build_scratch(spec: str, max_length: int) -> BackboneBundle:
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
     backbone = scratch_backbone(spec, tokenizer.vocabulary_size(), max_length)
     return BackboneBundle(backbone, tokenizer, spec)
+
+
+def family_model_class(backbone: keras.Model, suffix: str, purpose: str):
+    """keras-hub's ``<Family><suffix>`` class for ``backbone`` (``GPT2Backbone`` + ``CausalLM``)."""
+    family = type(backbone).__name__.removesuffix("Backbone")
+    model_class = getattr(keras_hub.models, f"{family}{suffix}", None)
+    if model_class is None:
+        raise BackboneError(f"{purpose} needs a backbone family with a keras-hub {suffix} model; "
+                            f"{type(backbone).__name__} has none")
+    return model_class

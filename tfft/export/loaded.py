@@ -73,6 +73,3 @@ def concatenate_padded(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(padded)
 
 
-def as_text(value) -> str:
-    """A string output value as ``str`` (numpy gives bytes, JSON round trips give str)."""
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)

@@ -14,7 +14,11 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfft.pretraining.objective import BlockLayout, Objective
-from tfft.pretraining.sample_generations import SampleGenerations
+from tfft.text.generator import Generator, make_sampler
+from tfft.text.prompt_encoder import PromptEncoder
+from tfft.text.sample_generations import SampleGenerations
+
+SAMPLE_NEW_TOKENS = 48
 from tfft.pretraining.vocabulary import train_byte_level_bpe
 
 
@@ -34,4 +38,9 @@ class CausalLM(Objective):
         return {"token_ids": inputs, "padding_mask": tf.ones_like(inputs)}, blocks[:, 1:]
 
     def callbacks(self, backbone, tokenizer, prompts, log_dir) -> list:
-        return [SampleGenerations(backbone, tokenizer, prompts, log_dir)]
+        def greedy_generator(model) -> Generator:
+            length = backbone.max_sequence_length
+            encoder = PromptEncoder(tokenizer, length, max_new_tokens=min(SAMPLE_NEW_TOKENS, length // 2))
+            return Generator(model.backbone, encoder, make_sampler({"sampler": "greedy"}))
+
+        return [SampleGenerations(greedy_generator, prompts, log_dir)]

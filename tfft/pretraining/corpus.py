@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tfft.config import DataConfig
-from tfft.data.errors import DataError
+from tfft.data.errors import BadRow, DataError
 from tfft.data.readers import read_examples
 
 PLAIN_TEXT = {".txt", ".raw", ".tokens", ""}
@@ -45,8 +45,8 @@ class Corpus:
     def hold_out(self, fraction: float, seed: int) -> tuple["Corpus", "Corpus"]:
         """(train, validation): a seeded ``fraction`` of the documents, at least one."""
         if len(self) < 2:
-            raise DataError(f"{self.source}: {len(self)} document(s); holding out validation needs at least 2 "
-                            f"(or name a data.validation file)")
+            raise ValueError(f"{self.source}: {len(self)} document(s); holding out validation needs at "
+                             f"least 2 (or name a data.validation file)")
         order = np.random.default_rng(seed).permutation(len(self))
         count = min(max(int(round(fraction * len(self))), 1), len(self) - 1)
         return self.subset(sorted(order[count:])), self.subset(sorted(order[:count]))
@@ -62,13 +62,13 @@ def read_corpus(path: str, data: DataConfig, separator: str = "line") -> Corpus:
         examples = read_examples(path, data, with_labels=False)
         corpus = Corpus(examples.source, list(examples.texts), list(examples.lines))
     if not corpus.documents:
-        raise DataError(f"{path}: no text found (separator '{separator}')")
+        raise DataError(BadRow(path, None, None, f"no text found (document_separator '{separator}')"))
     return corpus
 
 
 def _read_plain_text(path: Path, separator: str) -> Corpus:
     if not path.is_file():
-        raise DataError(f"corpus file {path} does not exist")
+        raise FileNotFoundError(f"corpus file {path} does not exist")
     documents, lines = [], []
     for start, text in _documents(_decoded_lines(path), separator):
         documents.append(text)
@@ -98,5 +98,5 @@ def _decoded_lines(path: Path):
             try:
                 yield number, raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as error:
-                raise DataError(f"{path}, line {number}: not UTF-8 ({error.reason} at byte "
-                                f"{error.start}); re-encode the file, e.g. iconv -t UTF-8") from None
+                raise DataError(BadRow(str(path), number, None, f"not UTF-8 ({error.reason} at byte "
+                                       f"{error.start})"), "re-encode the file, e.g. iconv -t UTF-8") from None

@@ -24,6 +24,8 @@ import keras
 import keras_hub
 import tensorflow as tf
 
+from tfft.backbones import family_model_class
+
 COMMON_OPTIONS = frozenset({"vocabulary_size", "document_separator"})
 
 
@@ -68,12 +70,7 @@ class Objective(abc.ABC):
 
     def build_model(self, backbone: keras.Model) -> keras.Model:
         """keras-hub's own LM model for the backbone's family (its head ties the embeddings)."""
-        family = type(backbone).__name__.removesuffix("Backbone")
-        model_class = getattr(keras_hub.models, f"{family}{self.model_suffix}", None)
-        if model_class is None:
-            raise ValueError(f"{self.name} needs a backbone family with a keras-hub "
-                             f"{self.model_suffix} model; {type(backbone).__name__} has none")
-        return model_class(backbone)
+        return family_model_class(backbone, self.model_suffix, self.name)(backbone)
 
     def callbacks(self, backbone: keras.Model, tokenizer, prompts: Sequence[str], log_dir) -> list:
         """Objective-specific callbacks (sample generations, say); ``prompts`` are validation text."""

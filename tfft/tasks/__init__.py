@@ -12,6 +12,7 @@ from typing import Any
 from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
 from tfft.tasks.classification import ClassificationTask
+from tfft.tasks.generation import GenerationTask
 from tfft.tasks.question_answering import QuestionAnsweringTask
 from tfft.tasks.relation_extraction import RelationExtractionTask
 from tfft.tasks.token_classification import TokenClassificationTask
@@ -22,6 +23,7 @@ TASKS: dict[str, type[Task]] = {
     "ner": TokenClassificationTask,
     RelationExtractionTask.name: RelationExtractionTask,
     QuestionAnsweringTask.name: QuestionAnsweringTask,
+    GenerationTask.name: GenerationTask,
 }
 
 

@@ -115,10 +115,11 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def metrics(self) -> list[keras.metrics.Metric]: ...
 
-    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path) -> list:
+    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path, encoder=None) -> list:
         """Extra task-specific callbacks (TensorBoard images, say).
 
-        ``evaluate(model)`` returns the validation `Report` as `report` computes it.
+        ``evaluate(model)`` returns the validation `Report` as `report` computes it;
+        ``encoder`` is the one the model is trained with.
         """
         return []
 

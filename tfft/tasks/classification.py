@@ -146,7 +146,7 @@ class ClassificationTask(Task):
             keras.metrics.F1Score(average="macro", name="macro_f1"),
         ]
 
-    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path) -> list:
+    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path, encoder=None) -> list:
         if self.multi_label:
             return []
         dataset, order = inference_dataset(validation, PREDICT_BATCH_SIZE)

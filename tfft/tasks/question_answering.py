@@ -41,7 +41,7 @@ from tfft.data.squad import QAExamples, read_squad
 from tfft.evaluation.report import Report
 from tfft.evaluation.squad_metrics import squad_scores
 from tfft.evaluation.validation_report import ValidationReport
-from tfft.export.loaded import as_text
+from tfft.text.strings import as_text
 from tfft.tasks.base import Task
 from tfft.tasks.heads import per_token_head
 from tfft.text.qa_encoder import QAEncoder, QAFeatures
@@ -111,7 +111,7 @@ class QuestionAnsweringTask(Task):
     def metrics(self) -> list[keras.metrics.Metric]:
         return []
 
-    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path) -> list:
+    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path, encoder=None) -> list:
         return [ValidationReport(evaluate, keys=("f1", "exact_match"))]
 
     # --- evaluation and serving -------------------------------------------

@@ -96,7 +96,7 @@ class RelationExtractionTask(ClassificationTask):
         ])
         return keras.Model(inputs, dense(dropout(features)), name="relation_classifier")
 
-    def callbacks(self, validation, evaluate, log_dir: Path) -> list:
+    def callbacks(self, validation, evaluate, log_dir: Path, encoder=None) -> list:
         return [ValidationReport(evaluate, keys=("semeval_macro_f1",)),
                 *super().callbacks(validation, evaluate, log_dir)]
 

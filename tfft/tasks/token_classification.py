@@ -44,7 +44,7 @@ from tfft.data.tag_schemes import SCHEMES
 from tfft.evaluation.entity_metrics import entity_report
 from tfft.evaluation.masked_accuracy import MaskedAccuracy
 from tfft.evaluation.validation_report import ValidationReport
-from tfft.export.loaded import as_text
+from tfft.text.strings import as_text
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 from tfft.tasks.heads import per_token_head
 from tfft.text.entity_decoding import BioTags, decode_entities
@@ -133,7 +133,7 @@ class TokenClassificationTask(Task):
     def metrics(self) -> list[keras.metrics.Metric]:
         return [MaskedAccuracy(name="token_accuracy")]
 
-    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path) -> list:
+    def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path, encoder=None) -> list:
         return [ValidationReport(evaluate, keys=("f1", "precision", "recall"), table="per_type")]
 
     # --- evaluation and serving -------------------------------------------

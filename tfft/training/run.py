@@ -72,7 +72,7 @@ def _callbacks(config: RunConfig, folder: RunFolder, task: Task, encoder, valida
     # logs that TensorBoard and early stopping then see.
     callbacks = [
         meter,
-        *task.callbacks(validation, evaluate, folder.logs),
+        *task.callbacks(validation, evaluate, folder.logs, encoder),
         keras.callbacks.BackupAndRestore(str(folder.backup)),
         EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
         LearningRateLogger(folder.logs, training.log_every_steps),
