@@ -41,11 +41,13 @@ class EncodedSplit:
 
     ``targets`` is one row per feature: a numpy array (one target per row) or
     a ragged tensor (one target per token, padded with ``IGNORE_TARGET``).
+    ``segment_ids`` is None for models that take none (GPT-style); batches
+    then hold only ``token_ids`` and ``padding_mask``.
     ``examples`` are the rows the features came from.
     """
 
     token_ids: tf.RaggedTensor
-    segment_ids: tf.RaggedTensor
+    segment_ids: tf.RaggedTensor | None
     targets: np.ndarray | tf.RaggedTensor | None
     sample_weights: np.ndarray | None
     pad_id: int = 0
@@ -124,9 +126,10 @@ def _batches_of(split: EncodedSplit, index_batches, n_batches: int) -> tf.data.D
         ids = tf.gather(token_ids, index)
         features = {
             "token_ids": ids.to_tensor(split.pad_id),
-            "segment_ids": tf.gather(segment_ids, index).to_tensor(0),
             "padding_mask": tf.ones_like(ids, dtype=tf.int32).to_tensor(0),
         }
+        if segment_ids is not None:
+            features["segment_ids"] = tf.gather(segment_ids, index).to_tensor(0)
         parts = [features]
         if targets is not None:
             picked = tf.gather(targets, index)

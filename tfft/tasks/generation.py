@@ -98,9 +98,8 @@ class GenerationTask(Task):
                 prompts, tf.constant(examples.responses[start:start + ENCODE_CHUNK]))
             ids.append(row_ids)
             targets.append(row_targets)
-        token_ids = tf.concat(ids, axis=0)
-        return EncodedSplit(token_ids, tf.zeros_like(token_ids), tf.concat(targets, axis=0) if targets else None,
-                            None, encoder.pad_id, examples)
+        targets = tf.concat(targets, axis=0) if targets else None
+        return EncodedSplit(tf.concat(ids, axis=0), None, targets, None, encoder.pad_id, examples)
 
     # --- model ------------------------------------------------------------
     def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:

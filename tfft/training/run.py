@@ -164,8 +164,10 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     make_batches = lambda: training_dataset(  # noqa: E731
         train_split, training.batch_size, training.seed, training.length_group_batches)
     with strategy.scope():
+        # weighted_metrics=[]: keras-hub task models (CausalLM) otherwise add their own
+        # accuracy, which would count the ignored prompt positions.
         model.compile(optimizer=build_optimizer(training, steps * training.epochs),
-                      loss=task.loss(training), metrics=task.metrics())
+                      loss=task.loss(training), metrics=task.metrics(), weighted_metrics=[])
     log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
         f"{len(splits.validation)} validation rows, {model.count_params():,} parameters")
 
