@@ -99,6 +99,21 @@ def test_table_columns_map_to_prompt_and_response(tmp_path):
     assert examples.prompts == ["A: hi\nB: hello"] and examples.responses == ["They greet."]
 
 
+def test_chat_messages_become_history_prompt_and_assistant_response(tmp_path):
+    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": "Weather?"}, {"role": "assistant", "content": "Sunny."}]
+    path = tmp_path / "chats.jsonl"
+    path.write_text("\n".join(json.dumps({"messages": m}) for m in (chat, chat[:1], chat[:3])) + "\n",
+                    encoding="utf-8")
+    examples = read_generation_examples(str(path), DataConfig(text_column="messages", skip_bad_rows=True),
+                                        messages=True)
+    assert examples.prompts == ["user: Hi\nassistant: Hello!\nuser: Weather?"]
+    assert examples.responses == ["Sunny."] and examples.lines == [1]
+    assert [row.line for row in examples.skipped.skipped] == [2, 3]
+    with pytest.raises(DataError, match=r"chats.jsonl, line 2, column 'messages': expected a list of at least two"):
+        read_generation_examples(str(path), DataConfig(text_column="messages"), messages=True)
+
+
 # --- metrics ----------------------------------------------------------------------
 
 def test_generation_scores():

@@ -6,6 +6,11 @@
 - Parallel text (Multi30k style): ``<path>.<source_suffix>`` and
   ``<path>.<target_suffix>``, one segment per line, line N of one file matching
   line N of the other.
+- Dialogue (``messages=True``): JSONL whose ``data.text_column`` holds chat
+  messages ``[{"role": "user", "content": "..."}, ...]``; the last message (an
+  assistant turn) is the response and the earlier turns, one ``role: content``
+  line each, the prompt. Long histories lose their oldest turns first when the
+  task truncates prompts from the start.
 
 Example:
 
@@ -21,7 +26,7 @@ from typing import Sequence
 
 from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError, SkipReport
-from tfft.data.readers import pick_rows, read_examples
+from tfft.data.readers import json_objects, pick_rows, read_examples
 
 
 @dataclass
@@ -45,8 +50,10 @@ class GenerationExamples:
 
 
 def read_generation_examples(path: str, data: DataConfig, parallel: Sequence[str] | None = None,
-                             with_labels: bool = True) -> GenerationExamples:
-    """Reads a table, or the parallel files ``path.<parallel[0]>`` / ``path.<parallel[1]>``."""
+                             with_labels: bool = True, messages: bool = False) -> GenerationExamples:
+    """Reads a table, chat messages, or the parallel files ``path.<parallel[0]>`` / ``path.<parallel[1]>``."""
+    if messages:
+        return _read_messages(path, data, with_labels)
     if parallel:
         source, target = parallel
         return _read_parallel(Path(f"{path}.{source}"), Path(f"{path}.{target}") if with_labels else None,
@@ -55,6 +62,44 @@ def read_generation_examples(path: str, data: DataConfig, parallel: Sequence[str
     return GenerationExamples(examples.source, list(examples.texts),
                               [str(label) for label in examples.labels] if with_labels else None,
                               list(examples.lines), examples.skipped)
+
+
+def _read_messages(path: str, data: DataConfig, with_labels: bool) -> GenerationExamples:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"chat file {path} does not exist")
+    report = SkipReport(path)
+    prompts, responses, lines = [], [], []
+    for line, row in json_objects(Path(path)):
+        try:
+            if isinstance(row, BadRow):
+                raise ValueError(row.reason)
+            turns = _turns(row.get(data.text_column))
+            if with_labels and turns[-1][0] != "assistant":
+                raise ValueError(f"the last message is from '{turns[-1][0]}', expected the assistant's reply")
+        except ValueError as error:
+            problem = BadRow(path, line, data.text_column, str(error))
+            if not data.skip_bad_rows:
+                raise DataError(problem, "each line needs messages ending with an assistant turn") from None
+            report.skipped.append(problem)
+            continue
+        history = turns[:-1] if with_labels else turns
+        prompts.append("\n".join(f"{role}: {content}" for role, content in history))
+        responses.append(turns[-1][1])
+        lines.append(line)
+    if not prompts:
+        raise DataError(BadRow(path, None, None, "no usable conversations"))
+    return GenerationExamples(path, prompts, responses if with_labels else None, lines, report)
+
+
+def _turns(conversation) -> list[tuple[str, str]]:
+    if not isinstance(conversation, list) or len(conversation) < 2:
+        raise ValueError("expected a list of at least two messages")
+    turns = []
+    for message in conversation:
+        if not isinstance(message, dict) or not {"role", "content"} <= set(message):
+            raise ValueError(f"each message needs 'role' and 'content', got {str(message)[:80]}")
+        turns.append((str(message["role"]).strip(), str(message["content"]).strip()))
+    return turns
 
 
 def _read_parallel(source: Path, target: Path | None, skip_bad_rows: bool) -> GenerationExamples:

@@ -192,6 +192,11 @@ def _delimited_rows(file: Path, delimiter: str) -> Iterator:
         yield line, dict(zip(header, fields))
 
 
+def json_objects(file: Path) -> Iterator:
+    """(line, dict) of each non-blank JSONL line, or (line, `BadRow`) where it is not an object."""
+    return (item for item in _json_rows(Path(file)) if not isinstance(item[1], HeaderRow))
+
+
 def _json_rows(file: Path) -> Iterator:
     yield 0, HeaderRow(None)
     with open(file, "rb") as handle:

@@ -18,8 +18,9 @@ Options (``task_options``): ``prompt_template`` (default ``"{prompt}"``),
 (``greedy``, ``beam``, ``top_k``, ``top_p``, ``random``), ``num_beams``,
 ``top_k``, ``top_p``, ``temperature``, ``stop_tokens`` (strings that are one
 token each, e.g. ``["\\n"]``), ``parallel`` (``[source_suffix,
-target_suffix]`` for parallel text files), ``samples`` (prompts shown in
-TensorBoard each epoch, default 3).
+target_suffix]`` for parallel text files), ``messages`` (true: JSONL chat
+messages, see `tfft.data.generation_examples`), ``samples`` (prompts shown in
+TensorBoard each epoch, default 3), ``seed`` (for the random samplers).
 
 Example:
 
@@ -60,7 +61,8 @@ class GenerationTask(Task):
     name = "generation"
     monitor = "val_loss"
     option_names = frozenset({"prompt_template", "max_new_tokens", "truncate", "sampler", "num_beams",
-                              "top_k", "top_p", "temperature", "stop_tokens", "parallel", "samples", "seed"})
+                              "top_k", "top_p", "temperature", "stop_tokens", "parallel", "messages", "samples",
+                              "seed"})
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)
@@ -77,7 +79,8 @@ class GenerationTask(Task):
 
     # --- data -------------------------------------------------------------
     def read(self, path: str, with_labels: bool = True) -> GenerationExamples:
-        return read_generation_examples(path, self.data, self.parallel, with_labels)
+        return read_generation_examples(path, self.data, self.parallel, with_labels,
+                                        bool(self.options.get("messages", False)))
 
     def fit(self, train: GenerationExamples) -> None:
         """Nothing to learn from the data: the vocabulary is the backbone's."""
