@@ -79,6 +79,16 @@ def test_tabular_corpus_reads_the_text_column(tmp_path):
     assert corpus.documents == ["Shares rose", "Sales fell"] and corpus.lines == [2, 3]
 
 
+def test_several_corpus_files_make_one_corpus(tmp_path):
+    from tfft.pretraining.corpus import read_corpora
+
+    first = write_corpus(tmp_path / "train.en", ["A dog runs.", "Two men."])
+    second = write_corpus(tmp_path / "train.de", ["Ein Hund rennt."])
+    corpus = read_corpora([str(first), str(second)], DataConfig())
+    assert corpus.documents == ["A dog runs.", "Two men.", "Ein Hund rennt."] and corpus.lines == [1, 2, 1]
+    assert corpus.source == f"{first} + {second}"
+
+
 def test_hold_out_is_seeded_and_disjoint(tmp_path):
     corpus = read_corpus(str(write_corpus(tmp_path / "c.txt", [f"doc {i}" for i in range(40)])), DataConfig())
     train, validation = corpus.hold_out(0.1, seed=3)

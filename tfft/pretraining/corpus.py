@@ -1,9 +1,10 @@
 """Read a raw text corpus into documents, remembering the line each one starts on.
 
-Plain text files (``.txt``, ``.raw``, ``.tokens`` or no suffix) hold one
+Tables (``.csv``, ``.tsv``, ``.jsonl``, ``.json``, ``.parquet``, or
+``tfds:<name>``) go through the tabular readers and their ``data.text_column``
+is the corpus. Any other file is plain text (``.txt``, ``.en``, ...) with one
 document per line (``separator="line"``) or documents separated by blank lines
-(``separator="blank_line"``). Any other file goes through the tabular readers
-(CSV, TSV, JSONL, Parquet, TFDS) and its ``data.text_column`` is the corpus.
+(``separator="blank_line"``).
 
 Example:
 
@@ -23,7 +24,7 @@ from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError
 from tfft.data.readers import read_examples
 
-PLAIN_TEXT = {".txt", ".raw", ".tokens", ""}
+TABLES = {".csv", ".tsv", ".jsonl", ".json", ".ndjson", ".parquet", ".pq"}
 SEPARATORS = ("line", "blank_line")
 
 
@@ -52,11 +53,21 @@ class Corpus:
         return self.subset(sorted(order[count:])), self.subset(sorted(order[:count]))
 
 
+def read_corpora(paths: str | list[str], data: DataConfig, separator: str = "line") -> Corpus:
+    """One corpus from one path or a list of them (e.g. both sides of a parallel corpus)."""
+    parts = [read_corpus(path, data, separator) for path in ([paths] if isinstance(paths, str) else paths)]
+    if not parts:
+        raise ValueError("data.train names no corpus file")
+    return Corpus(" + ".join(part.source for part in parts),
+                  [document for part in parts for document in part.documents],
+                  [line for part in parts for line in part.lines])
+
+
 def read_corpus(path: str, data: DataConfig, separator: str = "line") -> Corpus:
     """Reads ``path`` (see module doc); raises `DataError` naming the file and line."""
     if separator not in SEPARATORS:
         raise ValueError(f"task_options.document_separator must be one of {SEPARATORS}, got '{separator}'")
-    if ":" not in path and Path(path).suffix.lower() in PLAIN_TEXT:
+    if ":" not in path and Path(path).suffix.lower() not in TABLES:
         corpus = _read_plain_text(Path(path), separator)
     else:
         examples = read_examples(path, data, with_labels=False)

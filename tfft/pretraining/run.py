@@ -29,7 +29,7 @@ import tensorflow as tf
 from tfft.backbones import is_scratch, load_backbone, scratch_backbone
 from tfft.config import RunConfig
 from tfft.data.pipeline import count_batches
-from tfft.pretraining.corpus import Corpus, read_corpus
+from tfft.pretraining.corpus import Corpus, read_corpora
 from tfft.pretraining.objective import BlockLayout, Objective
 from tfft.pretraining.objectives import make_objective
 from tfft.pretraining.packing import pack_blocks, tokenize_documents
@@ -126,9 +126,9 @@ def sample_prompts(corpus: Corpus, count: int = 3, words: int = 8) -> list[str]:
 
 def _read_corpora(config: RunConfig, objective: Objective) -> tuple[Corpus, Corpus]:
     data = config.data
-    corpus = read_corpus(data.train, data, objective.document_separator)
+    corpus = read_corpora(data.train, data, objective.document_separator)
     if data.validation:
-        validation = read_corpus(data.validation, data, objective.document_separator)
+        validation = read_corpora(data.validation, data, objective.document_separator)
     else:
         corpus, validation = corpus.hold_out(data.validation_fraction, config.training.seed)
         log(f"held out {len(validation)} of {len(corpus) + len(validation)} documents for validation "
