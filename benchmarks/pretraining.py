@@ -14,7 +14,7 @@ from pathlib import Path
 
 from recipe import ROOT, run
 
-CURVE = ROOT / "benchmarks" / "results" / "shakespeare_perplexity.png"
+CURVE = ROOT / "docs" / "shakespeare_perplexity.png"  # shown in the README
 
 
 def plot_curve(run_dir: Path, path: Path) -> None:
