@@ -53,13 +53,18 @@ def test_shipped_recipes_parse():
 
     from tfft.config import DEFAULT_CONFIG
 
+    from tfft.pretraining.objectives import OBJECTIVES, make_objective
     from tfft.tasks import TASKS, make_task
 
     recipes = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml")) + [DEFAULT_CONFIG]
     tasks = set()
     for recipe in recipes:
         config = load_config(recipe)
+        if config.task in OBJECTIVES:  # tfft pretrain recipes
+            tasks.add(make_objective(config.task, config.task_options).name)
+            continue
         make_task(config.task, config.task_options, config.data)  # options are valid for the task
         tasks.add(TASKS[config.task].name)
-    assert tasks == {"classification", "token_classification", "question_answering", "relation_extraction"}
+    assert tasks == {"classification", "token_classification", "question_answering", "relation_extraction",
+                     "generation", "masked_lm", "causal_lm"}
     assert Path(load_config(DEFAULT_CONFIG).data.test).is_file()
