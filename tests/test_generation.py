@@ -74,6 +74,25 @@ def test_long_prompts_and_responses_are_cut_to_the_budget(tokenizer):
         PromptEncoder(tokenizer, 8, max_new_tokens=8)
 
 
+def test_turn_truncation_drops_the_oldest_whole_lines(tokenizer):
+    from tfft.text.turn_truncation import last_whole_lines as in_eager
+
+    def last_whole_lines(tokenizer, prompts, room):  # as it runs: inside a graph
+        return tf.function(lambda p: in_eager(tokenizer, p, room))(prompts)
+
+    chat = "user: the cat says\nassistant: meow meow\nuser: the dog says"
+    prompts = tf.constant([chat, "the cow says"])
+    whole = last_whole_lines(tokenizer, prompts, room=100)
+    assert whole[0].numpy().tolist() == ids(tokenizer, chat)  # per-line ids join to the whole text's
+    assert whole[1].numpy().tolist() == ids(tokenizer, "the cow says")
+    newest_two = "\nassistant: meow meow\nuser: the dog says"
+    room = len(ids(tokenizer, newest_two))
+    cut = last_whole_lines(tokenizer, prompts, room=room)
+    assert cut[0].numpy().tolist() == ids(tokenizer, newest_two)
+    only_last = last_whole_lines(tokenizer, prompts, room=3)  # a line longer than the room keeps its end
+    assert only_last[0].numpy().tolist() == ids(tokenizer, "\nuser: the dog says")[-3:]
+
+
 # --- data -----------------------------------------------------------------------
 
 def test_parallel_files_are_read_line_by_line_with_clear_errors(tmp_path):

@@ -9,8 +9,8 @@
 - Dialogue (``messages=True``): JSONL whose ``data.text_column`` holds chat
   messages ``[{"role": "user", "content": "..."}, ...]``; the last message (an
   assistant turn) is the response and the earlier turns, one ``role: content``
-  line each, the prompt. Long histories lose their oldest turns first when the
-  task truncates prompts from the start.
+  line each, the prompt. With ``task_options.truncate: turns`` long histories
+  lose their oldest whole turns first.
 
 Example:
 

@@ -14,7 +14,8 @@ epoch logs. Early stopping watches ``val_loss``.
 
 Options (``task_options``): ``prompt_template`` (default ``"{prompt}"``),
 ``max_new_tokens`` (64), ``truncate`` (``end`` cuts long prompts at the end,
-``start`` drops their beginning: the oldest dialogue turns), ``sampler``
+``start`` drops their beginning, ``turns`` drops their oldest whole lines:
+dialogue history), ``sampler``
 (``greedy``, ``beam``, ``top_k``, ``top_p``, ``random``), ``num_beams``,
 ``top_k``, ``top_p``, ``temperature``, ``stop_tokens`` (strings that are one
 token each, e.g. ``["\\n"]``), ``parallel`` (``[source_suffix,

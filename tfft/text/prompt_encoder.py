@@ -3,10 +3,11 @@
 A row is ``[start] prefix prompt suffix response [end]``, where ``prefix`` and
 ``suffix`` come from a template such as ``"{prompt}\\nSummary:"``. The prompt is
 cut to fit ``max_length - max_new_tokens`` tokens (from its end, or from its
-start for dialogue, where the oldest turns go first); the response to
-``max_new_tokens - 1`` tokens plus [end]. Training targets are the next token
-at every position, ``IGNORE_TARGET`` over the prompt, so the loss is on the
-response alone.
+start, where the oldest text goes first); the response to
+``max_new_tokens - 1`` tokens plus [end]. ``truncate="turns"`` drops whole
+lines (dialogue turns), oldest first, instead of cutting inside one. Training
+targets are the next token at every position, ``IGNORE_TARGET`` over the
+prompt, so the loss is on the response alone.
 
 Example:
 
@@ -20,9 +21,10 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfft.data.pipeline import IGNORE_TARGET
+from tfft.text.turn_truncation import last_whole_lines
 
 PLACEHOLDER = "{prompt}"
-TRUNCATE_SIDES = ("end", "start")
+TRUNCATE_SIDES = ("end", "start", "turns")
 
 
 class PromptEncoder:
@@ -62,8 +64,11 @@ class PromptEncoder:
     # they return ragged tensors, which is what the concatenations need.
     def _prompt_ids(self, prompts: tf.Tensor) -> tf.RaggedTensor:
         batch = tf.shape(prompts)[0]
-        body = tf.cast(self.tokenizer(prompts), tf.int32)
-        body = body[:, :self.prompt_room] if self.truncate == "end" else body[:, -self.prompt_room:]
+        if self.truncate == "turns":
+            body = last_whole_lines(self.tokenizer, prompts, self.prompt_room)
+        else:
+            body = tf.cast(self.tokenizer(prompts), tf.int32)
+            body = body[:, :self.prompt_room] if self.truncate == "end" else body[:, -self.prompt_room:]
         opening = self._repeated([self.start_id, *self.prefix_ids], batch)
         return tf.concat([opening, body, self._repeated(self.suffix_ids, batch)], axis=1)
 
