@@ -58,6 +58,17 @@ def write_conll(path: Path, sentences: list[list[tuple[str, str]]]) -> Path:
     return path
 
 
+def tensorboard_tags(log_dir: Path) -> set[str]:
+    """Every summary tag written under ``log_dir`` (all runs, all event files)."""
+    import tensorflow as tf
+
+    tags = set()
+    for path in Path(log_dir).rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            tags.update(value.tag for value in event.summary.value)
+    return tags
+
+
 def write_csv(path: Path, header: list[str], rows: list) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:

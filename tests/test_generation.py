@@ -17,7 +17,7 @@ from tfft.evaluation.generation_metrics import generation_scores
 from tfft.pretraining.vocabulary import train_byte_level_bpe
 from tfft.tasks import make_task
 from tfft.text.prompt_encoder import PromptEncoder
-from conftest import write_csv
+from conftest import tensorboard_tags, write_csv
 
 SOUNDS = {"cat": "meow meow", "dog": "woof", "cow": "moo moo moo"}  # what a tiny GPT learns in seconds
 
@@ -179,6 +179,8 @@ def test_fine_tuned_generator_learns_the_responses(trained_generator):
     history = trained_generator.history
     assert history["val_loss"][-1] < history["val_loss"][0] and history["val_perplexity"][-1] < 2.0
     assert (trained_generator.run_dir / "validation_report.txt").read_text().count("generated:") == 5
+    tags = tensorboard_tags(trained_generator.run_dir / "logs")
+    assert {"generations", "epoch_perplexity", "epoch_token_accuracy"} <= tags  # samples each epoch
 
 
 def test_export_generates_the_same_tokens_in_a_pure_tf_process(trained_generator):

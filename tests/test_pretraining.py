@@ -21,7 +21,7 @@ from tfft.pretraining.objectives import make_objective
 from tfft.pretraining.packing import pack_blocks
 from tfft.pretraining.vocabulary import train_byte_level_bpe, train_wordpiece
 from tfft.trained_model import load_tokenizer
-from conftest import write_csv
+from conftest import tensorboard_tags, write_csv
 
 ANIMALS = ["cat", "dog", "horse", "bird", "fox"]
 PLACES = ["mat", "rug", "hill", "barn", "field"]
@@ -216,7 +216,7 @@ def test_causal_lm_from_scratch_learns_and_saves_a_loadable_preset(tmp_path):
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(ids[:, 1:], logits)
     assert float(loss) < before["loss"] - 1.0  # the preset carries the trained weights
 
-    scalars = _tensorboard_tags(result.run_dir / "logs")
+    scalars = tensorboard_tags(result.run_dir / "logs")
     assert {"epoch_loss", "epoch_perplexity", "step_learning_rate", "step_tokens_per_second",
             "generations"} <= scalars
 
@@ -256,14 +256,6 @@ def test_interrupted_pretraining_resumes_with_the_same_vocabulary(tmp_path, monk
     assert result.metrics["training"]["resumed"] and result.metrics["training"]["epochs_run"] == 1
 
 
-def _tensorboard_tags(log_dir: Path) -> set[str]:
-    tags = set()
-    for path in log_dir.rglob("events.out.tfevents.*"):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            tags.update(value.tag for value in event.summary.value)
-    return tags
-
-
 def test_sample_generations_are_written_each_epoch(tmp_path):
     from tfft.backbones import scratch_backbone
 
@@ -273,4 +265,4 @@ def test_sample_generations_are_written_each_epoch(tmp_path):
     callback.set_model(CausalLM().build_model(backbone))
     callback.on_epoch_end(0)
     assert len(callback.last) == 2 and all(isinstance(text, str) for text in callback.last)
-    assert "generations" in _tensorboard_tags(tmp_path)
+    assert "generations" in tensorboard_tags(tmp_path)

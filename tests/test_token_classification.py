@@ -5,9 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from conftest import ner_sentences, tiny_overrides, write_conll
+from conftest import ner_sentences, tensorboard_tags, tiny_overrides, write_conll
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
 from tfft.data.pipeline import IGNORE_TARGET
@@ -50,10 +49,7 @@ def test_training_reaches_high_entity_f1_and_reports_per_type(trained_ner):
 
 
 def test_entity_f1_is_in_tensorboard(trained_ner):
-    tags = set()
-    for event_file in (trained_ner.run_dir / "logs" / "validation").glob("events.out.tfevents.*"):
-        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
-            tags.update(value.tag for value in event.summary.value)
+    tags = tensorboard_tags(trained_ner.run_dir / "logs" / "validation")
     assert {"epoch_f1", "epoch_PER_f1", "epoch_token_accuracy"} <= tags
 
 
