@@ -36,12 +36,11 @@ from tfft.pretraining.packing import pack_blocks, tokenize_documents
 from tfft.run_folder import RunFolder
 from tfft.trained_model import load_tokenizer
 from tfft.training.freezing import apply_freezing
-from tfft.training.learning_rate_logger import LearningRateLogger
 from tfft.training.optimizers import build_optimizer
 from tfft.training.precision import set_precision
+from tfft.training.run_callbacks import early_stopping, folder_callbacks
 from tfft.training.strategy import make_strategy
 from tfft.training.throughput import ThroughputMeter, TokenRateLogger, batch_counts
-from tfft.training.weights import EpochCheckpoint
 
 EVAL_BATCH_SIZE = 64
 
@@ -175,19 +174,12 @@ def _before_metrics(model, validation, folder: RunFolder, evaluate: bool) -> dic
 def _callbacks(config: RunConfig, folder: RunFolder, meter: ThroughputMeter) -> list:
     training = config.training
     tokens_per_step = training.batch_size * config.model.max_length
-    callbacks = [
+    return [
         meter,
-        keras.callbacks.BackupAndRestore(str(folder.backup)),
-        EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
-        LearningRateLogger(folder.logs, training.log_every_steps),
         TokenRateLogger(folder.logs, tokens_per_step, training.log_every_steps),
-        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
+        *folder_callbacks(folder, training),
+        *early_stopping(training, training.monitor or "val_loss"),
     ]
-    if training.early_stopping_patience:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=training.monitor or "val_loss", patience=training.early_stopping_patience,
-            mode="min", restore_best_weights=True, verbose=1))  # loss and perplexity: lower is better
-    return callbacks
 
 
 def _save_preset(backbone: keras.Model, tokenizer, folder: RunFolder) -> Path:

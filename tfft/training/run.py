@@ -34,12 +34,11 @@ from tfft.tasks.base import Report
 from tfft.trained_model import load_trained_model, save_trained_model
 from tfft.training.freezing import apply_freezing
 from tfft.training.hparams import log_hparams
-from tfft.training.learning_rate_logger import LearningRateLogger
 from tfft.training.optimizers import build_optimizer
 from tfft.training.precision import set_precision
+from tfft.training.run_callbacks import early_stopping, folder_callbacks
 from tfft.training.strategy import make_strategy
 from tfft.training.throughput import ThroughputMeter, batch_counts
-from tfft.training.weights import EpochCheckpoint
 
 EVAL_BATCH_SIZE = 64
 
@@ -70,22 +69,12 @@ def _callbacks(config: RunConfig, folder: RunFolder, task: Task, encoder, valida
     evaluate = lambda model: evaluate_split(model, task, encoder, validation)  # noqa: E731
     # Task callbacks come first: they may add validation metrics to the epoch
     # logs that TensorBoard and early stopping then see.
-    callbacks = [
+    return [
         meter,
         *task.callbacks(validation, evaluate, folder.logs, encoder),
-        keras.callbacks.BackupAndRestore(str(folder.backup)),
-        EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
-        LearningRateLogger(folder.logs, training.log_every_steps),
-        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
+        *folder_callbacks(folder, training),
+        *early_stopping(training, training.monitor or task.monitor),
     ]
-    monitor = training.monitor or task.monitor
-    if training.early_stopping_patience:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=training.early_stopping_patience,
-            mode="min" if "loss" in monitor else "max",
-            restore_best_weights=True, verbose=1,
-        ))
-    return callbacks
 
 
 def _before_metrics(config, folder, model, task, encoder, validation) -> dict | None:

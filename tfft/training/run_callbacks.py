@@ -1,0 +1,40 @@
+"""The callbacks every run folder gets, for fine-tuning and pre-training alike.
+
+Resume state, per-epoch weights, the step learning rate and TensorBoard, plus
+early stopping on a monitor whose direction follows its name.
+
+Example:
+
+>>> callbacks = [meter, *folder_callbacks(folder, config.training)]
+>>> callbacks += early_stopping(config.training, "val_loss")
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tfft.config import TrainingConfig
+from tfft.run_folder import RunFolder
+from tfft.training.learning_rate_logger import LearningRateLogger
+from tfft.training.weights import EpochCheckpoint
+
+LOWER_IS_BETTER = ("loss", "perplexity")
+
+
+def folder_callbacks(folder: RunFolder, training: TrainingConfig) -> list[keras.callbacks.Callback]:
+    """Backup for resuming, epoch checkpoints, learning-rate and TensorBoard logs (TensorBoard last)."""
+    return [
+        keras.callbacks.BackupAndRestore(str(folder.backup)),
+        EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
+        LearningRateLogger(folder.logs, training.log_every_steps),
+        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
+    ]
+
+
+def early_stopping(training: TrainingConfig, monitor: str) -> list[keras.callbacks.Callback]:
+    """EarlyStopping on ``monitor`` when ``training.early_stopping_patience`` is set (best weights kept)."""
+    if not training.early_stopping_patience:
+        return []
+    mode = "min" if any(word in monitor for word in LOWER_IS_BETTER) else "max"
+    return [keras.callbacks.EarlyStopping(monitor=monitor, patience=training.early_stopping_patience,
+                                          mode=mode, restore_best_weights=True, verbose=1)]
