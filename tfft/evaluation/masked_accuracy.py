@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import keras
 from keras import ops
 
+from tfft.evaluation.masked_token_mean import MaskedTokenMean
 
-class MaskedAccuracy(keras.metrics.Metric):
+
+class MaskedAccuracy(MaskedTokenMean):
     """Share of labelled tokens whose arg-max class is the target.
 
     Example:
@@ -16,15 +17,6 @@ class MaskedAccuracy(keras.metrics.Metric):
 
     def __init__(self, name: str = "token_accuracy", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
-        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = ops.cast(y_true, "int32")
-        labelled = ops.cast(y_true >= 0, "float32")
-        hits = ops.cast(ops.equal(ops.argmax(y_pred, axis=-1), y_true), "float32") * labelled
-        self.correct.assign_add(ops.sum(hits))
-        self.total.assign_add(ops.sum(labelled))
-
-    def result(self):
-        return ops.divide_no_nan(self.correct, self.total)
+    def token_values(self, y_true, y_pred):
+        return ops.equal(ops.argmax(y_pred, axis=-1), y_true)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfft.evaluation.masked_token_mean import MaskedTokenMean
 
-class MaskedPerplexity(keras.metrics.Metric):
+
+class MaskedPerplexity(MaskedTokenMean):
     """exp(mean cross-entropy) over the tokens whose target is >= 0.
 
     Example:
@@ -16,16 +18,9 @@ class MaskedPerplexity(keras.metrics.Metric):
 
     def __init__(self, name: str = "perplexity", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.total_loss = self.add_variable(shape=(), initializer="zeros", name="total_loss")
-        self.tokens = self.add_variable(shape=(), initializer="zeros", name="tokens")
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = ops.cast(y_true, "int32")
-        labelled = ops.cast(y_true >= 0, "float32")
-        losses = keras.losses.sparse_categorical_crossentropy(
-            ops.maximum(y_true, 0), ops.cast(y_pred, "float32"), from_logits=True)
-        self.total_loss.assign_add(ops.sum(losses * labelled))
-        self.tokens.assign_add(ops.sum(labelled))
+    def token_values(self, y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, ops.cast(y_pred, "float32"), from_logits=True)
 
-    def result(self):
-        return ops.exp(ops.divide_no_nan(self.total_loss, self.tokens))
+    def from_mean(self, mean):
+        return ops.exp(mean)

@@ -22,7 +22,7 @@ import keras_hub
 import tensorflow as tf
 
 from tfft.backbones import family_model_class
-from tfft.text.prompt_encoder import PromptEncoder
+from tfft.text.prompt_encoder import PromptEncoder, text_ids
 
 SAMPLERS = ("greedy", "beam", "top_k", "top_p", "random")
 
@@ -48,7 +48,7 @@ def single_token_ids(tokenizer, texts: Sequence[str]) -> list[int]:
     """The id of each text, which must be exactly one token of the vocabulary."""
     ids = []
     for text in texts:
-        pieces = tf.function(lambda t: tokenizer(t))(tf.constant([text]))[0].numpy().tolist()
+        pieces = text_ids(tokenizer, text)
         if len(pieces) != 1:
             raise ValueError(f"task_options.stop_tokens: {text!r} is {len(pieces)} tokens {pieces}, "
                              f"not one; use a string that is a single token")

@@ -27,6 +27,13 @@ PLACEHOLDER = "{prompt}"
 TRUNCATE_SIDES = ("end", "start", "turns")
 
 
+def text_ids(tokenizer, text: str) -> list[int]:
+    """Token ids of one string, as Python ints (``[]`` for the empty string)."""
+    if not text:
+        return []
+    return [int(i) for i in tf.function(lambda t: tokenizer(t))(tf.constant([text]))[0].numpy()]
+
+
 class PromptEncoder:
     def __init__(self, tokenizer, max_length: int, template: str = PLACEHOLDER, max_new_tokens: int = 64,
                  truncate: str = "end"):
@@ -39,7 +46,7 @@ class PromptEncoder:
         self.max_new_tokens = int(max_new_tokens)
         self.truncate = truncate
         prefix, suffix = template.split(PLACEHOLDER)
-        self.prefix_ids, self.suffix_ids = self._ids(prefix), self._ids(suffix)
+        self.prefix_ids, self.suffix_ids = text_ids(tokenizer, prefix), text_ids(tokenizer, suffix)
         self.start_id = int(tokenizer.start_token_id)
         self.end_id = int(tokenizer.end_token_id)
         self.pad_id = int(tokenizer.pad_token_id)
@@ -80,11 +87,6 @@ class PromptEncoder:
         row = tf.concat([prompt, answer], axis=1)
         ignored = tf.ragged.map_flat_values(lambda ids: tf.fill(tf.shape(ids), IGNORE_TARGET), prompt[:, 1:])
         return row[:, :-1], tf.concat([ignored, answer], axis=1)
-
-    def _ids(self, text: str) -> list[int]:
-        if not text:
-            return []
-        return [int(i) for i in tf.function(lambda t: self.tokenizer(t))(tf.constant([text]))[0].numpy()]
 
     @staticmethod
     def _repeated(ids: list[int], batch: tf.Tensor) -> tf.RaggedTensor:
