@@ -1,6 +1,6 @@
 """Run an export the way stock TF Serving can: only tensorflow + tensorflow_text loaded.
 
-Usage: python pure_tf_predict.py <export_dir> <json list of texts | json object of named string lists>
+Usage: python pure_tf_predict.py <export_dir> <json list of texts | json object of named string lists> [signature]
 Prints one JSON object with the signature's outputs (by name) and the modules that were loaded.
 """
 
@@ -14,7 +14,8 @@ import tensorflow_text  # noqa: F401  (registers the tf-text ops TF Serving link
 def main() -> None:
     export_dir, inputs = sys.argv[1], json.loads(sys.argv[2])
     inputs = inputs if isinstance(inputs, dict) else {"text": inputs}
-    signature = tf.saved_model.load(export_dir).signatures["serving_default"]
+    name = sys.argv[3] if len(sys.argv) > 3 else "serving_default"
+    signature = tf.saved_model.load(export_dir).signatures[name]
     outputs = signature(**{name: tf.constant(values) for name, values in inputs.items()})
     printed = {name: plain(value.numpy().tolist()) for name, value in outputs.items()}
     printed["loaded"] = sorted(name for name in sys.modules

@@ -26,10 +26,10 @@ def in_process_probabilities(run_dir, texts):
     return tf.nn.softmax(logits).numpy()
 
 
-def pure_tf_outputs(export_dir, inputs):
-    """Outputs of ``serving_default`` run in a process that imports only TF and tf-text."""
+def pure_tf_outputs(export_dir, inputs, signature="serving_default"):
+    """Outputs of ``signature`` run in a process that imports only TF and tf-text."""
     completed = subprocess.run(
-        [sys.executable, str(HERE / "pure_tf_predict.py"), str(export_dir), json.dumps(inputs)],
+        [sys.executable, str(HERE / "pure_tf_predict.py"), str(export_dir), json.dumps(inputs), signature],
         capture_output=True, text=True, timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

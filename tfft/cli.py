@@ -8,6 +8,7 @@ Examples:
     tfft evaluate --export saved_models/support-intents --data test.csv
     tfft predict saved_models/support-intents "I was charged twice"
     tfft export --run runs/support-intents
+    tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
 """
 
@@ -67,9 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--text-column", help="column of the first input (default: its name)")
     predict.add_argument("--text-pair-column", help="column of the second input (default: its name)")
     predict.add_argument("--output", help="write JSON lines here instead of stdout")
+    predict.add_argument("--signature", default="serving_default",
+                         help="signature to run (multi-adapter exports have one per task)")
 
     export = commands.add_parser("export", help="export a finished run as a new SavedModel version")
-    export.add_argument("--run", required=True, help="run folder (runs/<name>)")
+    sources = export.add_mutually_exclusive_group(required=True)
+    sources.add_argument("--run", help="run folder (runs/<name>)")
+    sources.add_argument("--adapters", nargs="+", metavar="DIR",
+                         help="adapter checkpoints (runs/<name>/adapter) to serve from one shared "
+                              "backbone, one signature each; needs --dir and --name")
     export.add_argument("--dir", help="export root (default: the run's export.dir)")
     export.add_argument("--name", help="model name (default: the run's name)")
     export.add_argument("--version", type=int, help="integer version (default: next free)")
@@ -185,8 +192,8 @@ def run_evaluate(args) -> int:
 def run_predict(args) -> int:
     from tfft.export.loaded import LoadedExport
 
-    exported = LoadedExport(args.export)
-    names = exported.metadata.get("serving_inputs") or exported.input_names
+    exported = LoadedExport(args.export, args.signature)
+    names = exported.input_names
     inputs = _file_inputs(args, names) if args.file else _command_line_inputs(args, names)
     if not inputs or not next(iter(inputs.values())):
         raise ValueError("nothing to predict: pass texts, --input NAME=VALUE or --file")
@@ -250,7 +257,9 @@ def run_export(args) -> int:
     from tfft.config import config_to_dict
     from tfft.run_folder import RunFolder
 
-    trained = load_trained_model(Path(args.run))
+    if args.adapters:
+        return _export_adapters(args)
+    trained = load_trained_model(Path(args.run), for_export=True)
     root = Path(args.dir or trained.config.export.dir) / (args.name or trained.config.name)
     warmup_file = RunFolder(Path(args.run)).warmup_texts
     warmup = json.loads(warmup_file.read_text()) if warmup_file.is_file() else None
@@ -258,6 +267,16 @@ def run_export(args) -> int:
                               metadata={"config": config_to_dict(trained.config), "run_dir": args.run},
                               warmup_inputs=warmup)
     print(path)
+    return 0
+
+
+def _export_adapters(args) -> int:
+    from tfft.export.multi_adapter import export_adapters
+
+    if not args.name:
+        raise ValueError("tfft export --adapters needs --name (the served model's name)")
+    root = Path(args.dir or "saved_models") / args.name
+    print(export_adapters([Path(a) for a in args.adapters], root, args.version))
     return 0
 
 

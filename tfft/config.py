@@ -106,6 +106,28 @@ class ExportConfig:
 
 
 @dataclass
+class PeftConfig:
+    """Parameter-efficient fine-tuning: which method, and its sizes.
+
+    ``method`` is ``none`` (train as ``model.freeze`` says), ``lora``, ``dora``,
+    ``adalora``, ``houlsby`` or ``pfeiffer`` (bottleneck adapters), ``prefix``,
+    ``prompt`` or ``bitfit``; every method but ``none`` freezes the backbone and
+    trains its own weights plus the task head. See `tfft.peft` for each method.
+    """
+
+    method: str = "none"
+    rank: int = 8                      # lora / dora; adalora's starting rank per matrix
+    alpha: float = 16.0                # lora scale is alpha / rank
+    dropout: float = 0.0               # on the low-rank path's input
+    targets: list[str] = field(default_factory=lambda: ["query", "value"])  # layer names
+    target_rank: int = 4               # adalora: mean rank per matrix when pruning ends
+    bottleneck: int = 64               # adapters' hidden width
+    virtual_tokens: int = 20           # prefix / prompt length
+    train_also: list[str] = field(default_factory=list)  # backbone layer names kept trainable
+    merge_on_export: bool = True       # fold lora / dora / adalora into the kernels
+
+
+@dataclass
 class RunConfig:
     """Everything about one run. ``task_options`` is read by the task module."""
 
@@ -117,6 +139,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    peft: PeftConfig = field(default_factory=PeftConfig)
 
     @property
     def run_dir(self) -> Path:

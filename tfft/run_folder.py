@@ -41,6 +41,8 @@ class RunFolder:
     metrics_before = property(lambda self: self.path / "metrics_before.json")
     skipped_rows = property(lambda self: self.path / "skipped_rows.txt")
     warmup_texts = property(lambda self: self.path / "warmup_inputs.json")
+    adapter = property(lambda self: self.path / "adapter")  # PEFT runs: the trained weights alone
+    adalora_ranks = property(lambda self: self.path / "adalora_ranks.json")
     done_marker = property(lambda self: self.path / "DONE")
     lock = property(lambda self: self.path / "RUNNING")
 

@@ -22,7 +22,10 @@ from typing import Any
 import keras
 import keras_hub  # noqa: F401  (registers keras-hub classes for deserialization)
 
+from tfft.backbones import load_backbone
 from tfft.config import RunConfig, load_config
+from tfft.peft import add_adapter, is_enabled, merge_active
+from tfft.peft.checkpoint import adapter_run_config, load_adapter
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.training.precision import float32_policy
@@ -35,6 +38,7 @@ class TrainedModel:
     task: Task
     model: keras.Model
     encoder: Any
+    backbone: keras.Model | None = None
 
 
 def save_trained_model(folder: RunFolder, model: keras.Model, backbone: keras.Model,
@@ -55,7 +59,8 @@ def load_tokenizer(directory: Path):
     return tokenizer
 
 
-def load_trained_model(run_dir: Path) -> TrainedModel:
+def load_trained_model(run_dir: Path, for_export: bool = False) -> TrainedModel:
+    """The run's model; ``for_export`` folds LoRA-style adapters into the kernels if the run says so."""
     folder = RunFolder(Path(run_dir))
     if not folder.weights.is_file():
         raise FileNotFoundError(f"{run_dir} has no trained model ({folder.weights.name}); "
@@ -68,6 +73,27 @@ def load_trained_model(run_dir: Path) -> TrainedModel:
         backbone_config = json.loads(folder.backbone_config.read_text())
         backbone_config["config"]["dtype"] = "float32"
         backbone = keras.saving.deserialize_keras_object(backbone_config)
+        if is_enabled(config.peft):
+            add_adapter(backbone, config.peft, config.name)
         model = task.build_model(backbone, config.model)
     model.load_weights(folder.weights)
-    return TrainedModel(config, task, model, encoder)
+    if for_export and config.peft.merge_on_export:
+        merge_active(backbone)
+    return TrainedModel(config, task, model, encoder, backbone)
+
+
+def load_adapter_model(directory: Path, backbone: str | None = None) -> TrainedModel:
+    """A fresh pretrained backbone (``backbone`` or the one trained on) plus an adapter checkpoint.
+
+    >>> trained = load_adapter_model(Path("runs/sst2-lora/adapter"))
+    """
+    config = adapter_run_config(directory)
+    task = make_task(config.task, config.task_options, config.data)
+    task.load(Path(directory))
+    with float32_policy():
+        bundle = load_backbone(backbone or config.model.backbone, config.model.max_length)
+        add_adapter(bundle.backbone, config.peft, config.name)
+        model = task.build_model(bundle.backbone, config.model)
+    load_adapter(directory, model, bundle.backbone)
+    encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
+    return TrainedModel(config, task, model, encoder, bundle.backbone)

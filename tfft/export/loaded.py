@@ -34,13 +34,17 @@ def resolve_export_path(path: str | Path) -> Path:
 class LoadedExport:
     """A loaded export and its tfft metadata (task, labels, serving inputs)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, signature: str = "serving_default"):
         self.path = resolve_export_path(path)
         self.module = tf.saved_model.load(str(self.path))
-        self.signature = self.module.signatures["serving_default"]
+        if signature not in self.module.signatures:
+            raise KeyError(f"{self.path} has no signature '{signature}'; it has {sorted(self.module.signatures)}")
+        self.signature = self.module.signatures[signature]
         metadata_file = self.path / "assets.extra" / METADATA_FILE
         self.metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
-        self.input_names = sorted(self.signature.structured_input_signature[1])
+        inputs = self.signature.structured_input_signature[1]
+        ordered = [name for name in self.metadata.get("serving_inputs", []) if name in inputs]
+        self.input_names = ordered if len(ordered) == len(inputs) else sorted(inputs)
 
     def __call__(self, **inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         return self.signature(**inputs)

@@ -15,9 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
@@ -33,13 +36,42 @@ def input_signature(task: Task) -> list[tf.TensorSpec]:
     return [tf.TensorSpec([None], tf.string, name=name) for name in task.serving_inputs]
 
 
+@dataclass
+class Endpoint:
+    """One signature of an export: a task model, its encoder, and the context it is traced in."""
+
+    name: str
+    model: keras.Model
+    encoder: Any
+    task: Task
+    context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+
+    def function(self):
+        serve = self.task.serving_function(self.model, self.encoder)
+
+        @functools.wraps(serve)  # keeps the input names (text, text_pair) for the signature
+        def traced(*inputs):
+            with self.context():
+                return serve(*inputs)
+
+        return traced
+
+
 def build_archive(model: keras.Model, encoder, task: Task) -> keras.export.ExportArchive:
-    encoder.tokenizer(tf.constant(["build"]))  # a tokenizer read back from disk is built on first call
+    return build_endpoints_archive([Endpoint("serving_default", model, encoder, task)])
+
+
+def build_endpoints_archive(endpoints: list[Endpoint]) -> keras.export.ExportArchive:
     archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.track(encoder.tokenizer)
-    archive.add_endpoint("serving_default", task.serving_function(model, encoder),
-                         input_signature=input_signature(task))
+    tracked: set[int] = set()
+    for endpoint in endpoints:
+        endpoint.encoder.tokenizer(tf.constant(["build"]))  # a tokenizer read from disk builds on first call
+        for item in (endpoint.model, endpoint.encoder.tokenizer):
+            if id(item) not in tracked:
+                tracked.add(id(item))
+                archive.track(item)
+    for endpoint in endpoints:
+        archive.add_endpoint(endpoint.name, endpoint.function(), input_signature=input_signature(endpoint.task))
     _share_variable_storage(archive)
     return archive
 
@@ -53,7 +85,8 @@ def _share_variable_storage(archive: keras.export.ExportArchive) -> None:
     """
     trackable = archive._tf_trackable
     for name in ("variables", "trainable_variables", "non_trainable_variables"):
-        setattr(trackable, name, [getattr(v, "_value", v) for v in getattr(trackable, name)])
+        inner = {id(getattr(v, "_value", v)): getattr(v, "_value", v) for v in getattr(trackable, name)}
+        setattr(trackable, name, list(inner.values()))  # models sharing a backbone list it once
 
 
 def export_saved_model(

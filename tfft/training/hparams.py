@@ -22,6 +22,7 @@ def run_hparams(config: RunConfig) -> dict:
         "dropout": m.dropout, "learning_rate": t.learning_rate, "batch_size": t.batch_size,
         "epochs": t.epochs, "weight_decay": t.weight_decay, "warmup_ratio": t.warmup_ratio,
         "decay": t.decay, "label_smoothing": t.label_smoothing, "seed": t.seed,
+        "peft": config.peft.method, "peft_rank": config.peft.rank,
     }
 
 

@@ -28,6 +28,9 @@ from tfft.config import RunConfig, config_to_dict
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.data.splits import DataSplits, load_splits
 from tfft.export.saved_model import export_saved_model
+from tfft.peft import add_adapter, is_enabled, trainable_summary
+from tfft.peft.callbacks import peft_callbacks
+from tfft.peft.checkpoint import save_adapter
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.tasks.base import Report
@@ -64,13 +67,14 @@ def evaluate_split(model: keras.Model, task: Task, encoder, split: EncodedSplit)
 
 
 def _callbacks(config: RunConfig, folder: RunFolder, task: Task, encoder, validation: EncodedSplit,
-               meter: ThroughputMeter) -> list:
+               meter: ThroughputMeter, peft: list) -> list:
     training = config.training
     evaluate = lambda model: evaluate_split(model, task, encoder, validation)  # noqa: E731
     # Task callbacks come first: they may add validation metrics to the epoch
     # logs that TensorBoard and early stopping then see.
     return [
         meter,
+        *peft,
         *task.callbacks(validation, evaluate, folder.logs, encoder),
         *folder_callbacks(folder, training),
         *early_stopping(training, training.monitor or task.monitor),
@@ -103,9 +107,19 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
     with strategy.scope():
         bundle = load_backbone(config.model.backbone, config.model.max_length)
         encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
-        apply_freezing(bundle.backbone, config.model)
+        _choose_trainable(bundle.backbone, config)
         model = task.build_model(bundle.backbone, config.model)
     return bundle, model, encoder
+
+
+def _choose_trainable(backbone, config: RunConfig) -> None:
+    if not is_enabled(config.peft):
+        apply_freezing(backbone, config.model)
+        return
+    if config.model.freeze != "none":
+        raise ValueError(f"peft.method={config.peft.method} freezes the backbone itself; "
+                         f"set model.freeze=none (got '{config.model.freeze}')")
+    add_adapter(backbone, config.peft, config.name)
 
 
 def _final_metrics(model, task, encoder, config, folder, splits, validation, before,
@@ -127,7 +141,7 @@ def _export(config: RunConfig, folder: RunFolder, metrics: dict, warmup) -> Path
         return None
     # Export a fresh copy read back from the run folder: it carries no
     # optimizer or distribution state, and proves the run folder is complete.
-    trained = load_trained_model(folder.path)
+    trained = load_trained_model(folder.path, for_export=True)
     return export_saved_model(
         trained.model, trained.encoder, trained.task, Path(config.export.dir) / config.name,
         config.export.version,
@@ -157,26 +171,32 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
         # accuracy, which would count the ignored prompt positions.
         model.compile(optimizer=build_optimizer(training, steps * training.epochs),
                       loss=task.loss(training), metrics=task.metrics(), weighted_metrics=[])
+    parameters = trainable_summary(model)
     log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
-        f"{len(splits.validation)} validation rows, {model.count_params():,} parameters")
+        f"{len(splits.validation)} validation rows, {parameters['total_parameters']:,} parameters, "
+        f"{parameters['trainable_parameters']:,} trainable ({parameters['trainable_percent']}%)")
 
     before = _before_metrics(config, folder, model, task, encoder, validation)
     meter = ThroughputMeter(lambda: batch_counts(make_batches()))
     val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     started = time.perf_counter()
     history = model.fit(make_batches(), validation_data=val_batches, epochs=training.epochs,
-                        callbacks=_callbacks(config, folder, task, encoder, validation, meter),
+                        callbacks=_callbacks(config, folder, task, encoder, validation, meter,
+                                             peft_callbacks(bundle.backbone, config, make_batches,
+                                                            steps * training.epochs, folder)),
                         verbose=verbose, shuffle=False)  # the pipeline shuffles with the run seed
     training_info = {
         "rows": len(splits.train), "steps_per_epoch": steps,
         "epochs_run": len(history.history.get("loss", [])),
         "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
-        "throughput_first_epoch": meter.result(),
+        "throughput_first_epoch": meter.result(), **parameters,
     }
 
     metrics = _final_metrics(model, task, encoder, config, folder, splits, validation, before,
                              training_info)
     save_trained_model(folder, model, bundle.backbone, encoder, task)
+    if is_enabled(config.peft):
+        save_adapter(folder.adapter, model, bundle.backbone, config, task)
     warmup = task.serving_examples(splits.validation, config.export.warmup_requests) or None
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
     export_path = _export(config, folder, metrics, warmup)
