@@ -26,21 +26,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# name -> config overrides; learning rates are each method's usual range for short runs.
+ALL_LINEAR = ("[query,key,value,attention_output,feedforward_intermediate_dense,"
+              "feedforward_output_dense]")
+# name -> config overrides; rows that train backbone weights keep the recipe's learning
+# rate, the others use their method's usual range for short runs.
 METHODS: dict[str, list[str]] = {
-    "full": ["training.learning_rate=5e-5"],
-    "lora": ["peft.method=lora", "peft.rank=8", "peft.alpha=16", "training.learning_rate=1e-3"],
-    "dora": ["peft.method=dora", "peft.rank=8", "peft.alpha=16", "training.learning_rate=1e-3"],
-    "adalora": ["peft.method=adalora", "peft.rank=12", "peft.target_rank=8", "peft.alpha=16",
-                "training.learning_rate=1e-3"],
+    "full": [],
+    "lora (q,v r=8)": ["peft.method=lora", "peft.rank=8", "peft.alpha=16", "training.learning_rate=1e-3"],
+    "lora (all linear r=4)": ["peft.method=lora", f"peft.targets={ALL_LINEAR}", "peft.rank=4", "peft.alpha=8",
+                              "training.learning_rate=1e-3"],
+    "dora (all linear r=4)": ["peft.method=dora", f"peft.targets={ALL_LINEAR}", "peft.rank=4", "peft.alpha=8",
+                              "training.learning_rate=1e-3"],
+    "adalora (all linear r=6→4)": ["peft.method=adalora", f"peft.targets={ALL_LINEAR}", "peft.rank=6",
+                                   "peft.target_rank=4", "peft.alpha=8", "training.learning_rate=1e-3"],
     "houlsby": ["peft.method=houlsby", "peft.bottleneck=64", "training.learning_rate=1e-3"],
     "pfeiffer": ["peft.method=pfeiffer", "peft.bottleneck=64", "training.learning_rate=1e-3"],
     "prefix": ["peft.method=prefix", "peft.virtual_tokens=20", "training.learning_rate=1e-2"],
     "prompt": ["peft.method=prompt", "peft.virtual_tokens=20", "training.learning_rate=3e-2"],
     "bitfit": ["peft.method=bitfit", "training.learning_rate=1e-3"],
     "freeze=backbone": ["model.freeze=backbone", "training.learning_rate=1e-3"],
-    "freeze=top_k (2)": ["model.freeze=top_k", "model.train_top_layers=2", "training.learning_rate=5e-5"],
-    "freeze=embeddings": ["model.freeze=embeddings", "training.learning_rate=5e-5"],
+    "freeze=top_k (2)": ["model.freeze=top_k", "model.train_top_layers=2"],
+    "freeze=embeddings": ["model.freeze=embeddings"],
 }
 
 
@@ -90,7 +96,7 @@ def run_one(args) -> dict:
         f"data.train={write_subset(Path(args.data_dir) / args.train_file, args.n_train, work / 'data')}",
         f"training.epochs={args.epochs}", "training.early_stopping_patience=null",
         "training.evaluate_before=false", "training.keep_checkpoints=1", "export.enabled=false",
-        *args.set, *METHODS[args.one],
+        *METHODS[args.one], *args.set,  # --set wins
     ]
     result = train(load_config(args.recipe, overrides), verbose=2)
     run_dir = Path(result.run_dir)

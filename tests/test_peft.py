@@ -111,7 +111,7 @@ def gpt_backbone():
     return scratch_backbone("scratch-gpt2:tiny", 64, 24)
 
 
-@pytest.mark.parametrize("method", ["prefix", "lora", "houlsby"])
+@pytest.mark.parametrize("method", ["prefix", "prompt", "lora", "houlsby"])
 def test_decoder_cached_generation_agrees_with_full_forward(method):
     """Generation runs through the key/value cache; an adapter must act there the same way."""
     import keras_hub
@@ -128,11 +128,6 @@ def test_decoder_cached_generation_agrees_with_full_forward(method):
     with using_adapter(backbone, None):
         plain = lm({"token_ids": token_ids, "padding_mask": np.ones_like(token_ids)}).numpy()
     assert np.abs(full - plain).max() > 1e-4
-
-
-def test_prompt_tuning_on_a_decoder_points_at_prefix_tuning():
-    with pytest.raises(ValueError, match="use peft.method=prefix"):
-        add_adapter(gpt_backbone(), PeftConfig(method="prompt"))
 
 
 def sentiment_files(root: Path) -> dict[str, Path]:
@@ -267,3 +262,16 @@ def test_adalora_run_ends_at_the_target_rank(tmp_path, tiny_preset):
     assert ranks["total_rank"] == 2 * 6 and len(ranks["ranks"]) == 6
     assert len(set(ranks["ranks"].values())) > 1  # reallocated, not cut evenly
     assert run.metrics["test"]["accuracy"] >= 0.7  # learns through the pruned ranks (chance: 0.5)
+
+
+def test_cli_exports_adapters_and_predicts_by_signature(lora_run, ner_lora_run, tmp_path, capsys):
+    from tfft.cli import main
+
+    adapters = [str(lora_run.run_dir / "adapter"), str(ner_lora_run.run_dir / "adapter")]
+    assert main(["export", "--adapters", *adapters, "--name", "both", "--dir", str(tmp_path)]) == 0
+    assert (tmp_path / "both" / "1" / "saved_model.pb").is_file()
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "both"), "the hotel was awful", "--signature", "lora_sentiment"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["label"] == "negative"
+    with pytest.raises(KeyError, match="no signature 'sst2'"):
+        main(["predict", str(tmp_path / "both"), "the hotel was awful", "--signature", "sst2"])

@@ -66,7 +66,7 @@ class RankAllocator(keras.callbacks.Callback):
         self._iterator = iter(self.batches().repeat())
         variables = [m.singular_values for m in self.modules.values()]
 
-        @tf.function
+        @tf.function(reduce_retracing=True)  # batches are padded per batch: lengths vary
         def sensitivities(batch):
             x, y, *weights = batch
             with tf.GradientTape() as tape:

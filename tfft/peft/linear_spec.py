@@ -44,6 +44,11 @@ class LinearSpec:
         return spec
 
     @property
+    def is_matmul(self) -> bool:
+        """A Dense layer: every contraction here is a plain matmul over the last axis."""
+        return self.x == "...i" and self.kernel == "io"
+
+    @property
     def contracted(self) -> str:
         """Kernel subscripts summed with the input (the kernel's input side)."""
         return "".join(letter for letter in self.kernel if letter in self.x)

@@ -92,13 +92,13 @@ class LowRankUpdate(keras.layers.Layer):
     def output(self, host: keras.layers.Layer, inputs, training=None):
         """What ``host`` returns with this update applied (bias and activation included)."""
         kernel = host.kernel
-        y = ops.einsum(self.spec.forward, inputs, kernel)
+        y = self._contract(self.spec.forward, inputs, kernel)
         x = self.input_dropout(inputs, training=training) if self.input_dropout else inputs
-        low = ops.einsum(self.spec.down, x, self.a)
+        low = self._contract(self.spec.down, x, self.a)
         weights = self._rank_weights()
         if weights is not None:
             low = low * ops.cast(weights, low.dtype)
-        y = y + ops.einsum(self.spec.up, low, self.b) * self.scale
+        y = y + self._contract(self.spec.up, low, self.b) * self.scale
         if self.kind == "dora":
             norm = self._column_norm(kernel + ops.cast(self.delta_kernel(), kernel.dtype))
             y = y * ops.cast(self.magnitude / ops.stop_gradient(norm), y.dtype)
@@ -107,6 +107,10 @@ class LowRankUpdate(keras.layers.Layer):
         if host.bias is not None:
             y = y + host.bias
         return host.activation(y) if host.activation is not None else y
+
+    def _contract(self, equation: str, x, y):
+        # Dense layers multiply as Dense does (matmul): cheaper than a general einsum.
+        return ops.matmul(x, y) if self.spec.is_matmul else ops.einsum(equation, x, y)
 
     def orthogonality_penalty(self):
         """``‖PᵀP − I‖² + ‖QQᵀ − I‖²`` (float32)."""

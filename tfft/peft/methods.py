@@ -19,6 +19,7 @@ import keras
 
 from tfft.config import PeftConfig
 from tfft.peft.bottleneck import PLACES, BottleneckAdapter, BottleneckHost
+from tfft.peft.decoder_prompt import DecoderPromptHost, DecoderPromptSlot, PromptKeysValues, PromptState
 from tfft.peft.layer_tree import AdapterSwitch, PeftHost, attach, make_host, walk
 from tfft.peft.linear_spec import LinearSpec
 from tfft.peft.low_rank import LowRankHost, LowRankUpdate
@@ -92,22 +93,28 @@ def _prefix(backbone, config: PeftConfig, adapter: str, switch: AdapterSwitch) -
 
 
 def _prompt(backbone, config: PeftConfig, adapter: str, switch: AdapterSwitch) -> None:
-    layers = transformer_layers(backbone)
-    if not all(isinstance(layer, _encoder_class()) for layer in layers):
-        raise ValueError(f"peft.method=prompt needs an encoder (BERT-style) backbone; "
-                         f"{type(backbone).__name__} is a decoder: use peft.method=prefix, "
-                         f"which also works during cached generation")
-    width = layers[0]._self_attention_layer._output_dense.kernel.shape[-1]
-    for index, layer in enumerate(layers):
-        make_host(layer, SoftPromptHost, switch)
-        attach(layer, adapter, SoftPromptSlot(config.virtual_tokens, width, first=index == 0,
-                                              last=index == len(layers) - 1, name=f"prompt_{adapter}",
-                                              dtype=layer.dtype_policy))
-
-
-def _encoder_class():
     import keras_hub
-    return keras_hub.layers.TransformerEncoder
+
+    layers = transformer_layers(backbone)
+    width = layers[0]._self_attention_layer._output_dense.kernel.shape[-1]
+    if all(isinstance(layer, keras_hub.layers.TransformerEncoder) for layer in layers):
+        for index, layer in enumerate(layers):
+            make_host(layer, SoftPromptHost, switch)
+            attach(layer, adapter, SoftPromptSlot(config.virtual_tokens, width, first=index == 0,
+                                                  last=index == len(layers) - 1, name=f"prompt_{adapter}",
+                                                  dtype=layer.dtype_policy))
+        return
+    if not all(isinstance(layer, keras_hub.layers.TransformerDecoder) for layer in layers):
+        raise ValueError(f"peft.method=prompt needs keras-hub TransformerEncoder or TransformerDecoder "
+                         f"layers; {type(backbone).__name__} has {type(layers[0]).__name__}")
+    state = PromptState()
+    for index, layer in enumerate(layers):
+        attention = layer._self_attention_layer
+        make_host(layer, DecoderPromptHost, switch)
+        attach(layer, adapter, DecoderPromptSlot(config.virtual_tokens, width, index == 0, state,
+                                                 name=f"prompt_{adapter}", dtype=layer.dtype_policy))
+        make_host(attention, PrefixHost, switch)
+        attach(attention, adapter, PromptKeysValues(name=f"prompt_{adapter}", dtype=attention.dtype_policy))
 
 
 def _nothing(backbone, config, adapter, switch) -> None:

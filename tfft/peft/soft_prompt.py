@@ -6,8 +6,8 @@ layer drops them again, so the backbone's outputs keep the input's length and ev
 task head (pooled, per-token, span) works unchanged. The vectors skip the position
 embedding; being trained, they learn whatever position they need.
 
-Only encoder (BERT-style) stacks: in a causal decoder the prompt would have to live
-in the key/value cache during generation; use prefix tuning there, which does.
+This is the encoder (BERT-style) form; causal decoders use `tfft.peft.decoder_prompt`,
+which also works in cached generation.
 
 Example:
 
