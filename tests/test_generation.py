@@ -152,23 +152,26 @@ def test_bad_decoding_options_fail_before_training():
 
 # --- training, decoding and serving -------------------------------------------------
 
-@pytest.fixture(scope="module")
-def trained_generator(tmp_path_factory, gpt_preset):
+def train_generator(root: Path, preset: Path, name: str, **extra):
     from tfft.training.run import train
 
-    root = tmp_path_factory.mktemp("generation")
     train_file = write_csv(root / "train.csv", ["prompt", "response"], sound_rows(240, 1))
     overrides = {
-        "name": "sounds", "task": "generation", "output_dir": str(root / "runs"),
+        "name": name, "task": "generation", "output_dir": str(root / "runs"),
         "task_options.prompt_template": '"{prompt}\\nSound:"', "task_options.max_new_tokens": 8,
-        "model.backbone": str(gpt_preset), "model.max_length": 32,
+        "model.backbone": str(preset), "model.max_length": 32,
         "data.train": str(train_file), "data.text_column": "prompt", "data.label_column": "response",
         "training.epochs": 12, "training.batch_size": 16, "training.learning_rate": 5e-3,
         "training.warmup_ratio": 0.0, "training.log_every_steps": 5,
-        "export.dir": str(root / "saved_models"), "export.warmup_requests": 2,
+        "export.dir": str(root / "saved_models"), "export.warmup_requests": 2, **extra,
     }
     config = load_config(None, [f"{key}={value}" for key, value in overrides.items()])
     return train(config, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def trained_generator(tmp_path_factory, gpt_preset):
+    return train_generator(tmp_path_factory.mktemp("generation"), gpt_preset, "sounds")
 
 
 def test_fine_tuned_generator_learns_the_responses(trained_generator):
@@ -217,3 +220,20 @@ def test_samplers_and_stop_tokens(trained_generator):
                                      trained.task.data)
     texts = sampled.generator(trained.model, trained.encoder)(prompts)["generated_text"].numpy()
     assert len(texts) == 2 and all(isinstance(t, bytes) for t in texts)
+
+
+def test_prompt_tuned_generator_serves_what_it_generates(tmp_path, gpt_preset):
+    """Decoder prompt tuning lives in the key/value cache: training, decoding and export agree."""
+    from test_export import pure_tf_outputs
+    from tfft.trained_model import load_trained_model
+
+    run = train_generator(tmp_path, gpt_preset, "sounds-prompt", **{
+        "peft.method": "prompt", "peft.virtual_tokens": 4, "training.epochs": 4, "training.learning_rate": 3e-2})
+    assert run.metrics["training"]["trainable_parameters"] == 4 * 32
+    assert run.history["val_loss"][-1] < run.history["val_loss"][0]
+    prompts = ["the cat says", "the cow says"]
+    served = pure_tf_outputs(run.export_path, {"prompt": prompts})
+    trained = load_trained_model(run.run_dir)
+    in_process = trained.task.generator(trained.model, trained.encoder)(tf.constant(prompts))
+    assert served["loaded"] == []
+    assert served["generated_text"] == [t.decode("utf-8") for t in in_process["generated_text"].numpy()]

@@ -76,10 +76,12 @@ def test_only_the_method_trains_and_training_changes_only_it(method):
     assert np.abs(backbone(INPUTS)["sequence_output"].numpy() - after).max() > 1e-6
 
 
-@pytest.mark.parametrize("kind", LOW_RANK)
-def test_merged_kernels_compute_what_the_adapter_computes(kind):
+@pytest.mark.parametrize("kind,dropout", [("lora", 0.0), ("lora", 0.1), ("dora", 0.0), ("adalora", 0.0),
+                                          ("adalora", 0.1)])
+def test_merged_kernels_compute_what_the_adapter_computes(kind, dropout):
     backbone = tiny_backbone()
-    add_adapter(backbone, PeftConfig(method=kind, targets=["query", "attention_output", "feedforward_intermediate_dense"]))
+    add_adapter(backbone, PeftConfig(method=kind, dropout=dropout,
+                                     targets=["query", "attention_output", "feedforward_intermediate_dense"]))
     randomize(backbone)
     unmerged = backbone(INPUTS)["sequence_output"].numpy()
     assert merge_active(backbone) == 6
@@ -90,6 +92,8 @@ def test_merged_kernels_compute_what_the_adapter_computes(kind):
 def test_unknown_targets_method_and_freeze_combination_are_named(tmp_path):
     with pytest.raises(ValueError, match="match no Dense/EinsumDense.*feedforward_output_dense"):
         add_adapter(tiny_backbone(), PeftConfig(method="lora", targets=["q_proj"]))
+    with pytest.raises(ValueError, match="peft.targets must be a list of layer names, got 'query'"):
+        add_adapter(tiny_backbone(), PeftConfig(method="lora", targets="query"))
     with pytest.raises(ValueError, match="peft.method must be one of"):
         add_adapter(tiny_backbone(), PeftConfig(method="ia3"))
     files = {"train": write_csv(tmp_path / "train.csv", ["text", "label"], sentiment_rows(40)),

@@ -19,6 +19,7 @@ import keras
 from keras import ops
 
 from tfft.peft.layer_tree import PeftHost
+from tfft.peft.soft_prompt import SoftPromptSlot
 
 
 class PromptState:
@@ -28,19 +29,12 @@ class PromptState:
         self.hidden = None
 
 
-class DecoderPromptSlot(keras.layers.Layer):
+class DecoderPromptSlot(SoftPromptSlot):
     """One decoder layer's share of a soft prompt: the first layer holds the vectors."""
 
     def __init__(self, length: int, width: int, first: bool, state: PromptState, **kwargs):
-        super().__init__(**kwargs)
-        if length < 1:
-            raise ValueError(f"peft.virtual_tokens must be at least 1, got {length}")
-        self.length, self.first, self.state = int(length), first, state
-        if first:
-            self.embeddings = self.add_weight(
-                name="embeddings", shape=(length, width),
-                initializer=keras.initializers.RandomNormal(stddev=0.02))
-        self.built = True
+        super().__init__(length, width, first=first, last=False, **kwargs)
+        self.state = state
 
 
 class PromptKeysValues(keras.layers.Layer):

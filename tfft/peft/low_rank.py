@@ -8,6 +8,8 @@ that and run on any Dense or EinsumDense (see `LinearSpec`).
 - DoRA (Liu et al. 2024): ``W' = m · (W + s A B) / ‖W + s A B‖``, the norm taken per
   output unit over the input side and treated as a constant in the backward pass, as
   the paper does to save memory; ``m`` starts at ``‖W‖`` so training starts at ``W``.
+- Without dropout the update runs as one matmul with ``W + s A B`` (keras' own LoRA
+  does the same); with ``peft.dropout`` it runs on the activations, as dropout needs.
 - AdaLoRA (Zhang et al. 2023): ``W + s · P diag(λ ⊙ mask) Q``; `tfft.peft.adalora`
   prunes ``mask`` by importance while training, and an orthogonality penalty keeps
   ``P`` and ``Q`` close to singular vectors.
@@ -41,6 +43,8 @@ class LowRankUpdate(keras.layers.Layer):
             raise ValueError(f"low-rank kind must be one of {KINDS}, got '{kind}'")
         if rank < 1:
             raise ValueError(f"peft.rank must be at least 1, got {rank}")
+        if kind == "dora" and dropout:
+            raise ValueError("peft.dropout is not supported with dora (it runs on the merged kernel); set it to 0")
         self.spec, self.kind, self.rank = spec, kind, int(rank)
         self.scale = float(alpha) / self.rank
         self.orthogonality_weight = orthogonality_weight
@@ -91,22 +95,34 @@ class LowRankUpdate(keras.layers.Layer):
 
     def output(self, host: keras.layers.Layer, inputs, training=None):
         """What ``host`` returns with this update applied (bias and activation included)."""
-        kernel = host.kernel
-        y = self._contract(self.spec.forward, inputs, kernel)
-        x = self.input_dropout(inputs, training=training) if self.input_dropout else inputs
-        low = self._contract(self.spec.down, x, self.a)
-        weights = self._rank_weights()
-        if weights is not None:
-            low = low * ops.cast(weights, low.dtype)
-        y = y + self._contract(self.spec.up, low, self.b) * self.scale
-        if self.kind == "dora":
-            norm = self._column_norm(kernel + ops.cast(self.delta_kernel(), kernel.dtype))
-            y = y * ops.cast(self.magnitude / ops.stop_gradient(norm), y.dtype)
+        if self.input_dropout is not None and self.kind != "dora":
+            y = self._through_low_rank_path(host.kernel, inputs, training)
+        else:
+            y = self._contract(self.spec.forward, inputs, self._effective_kernel(host.kernel))
         if self.kind == "adalora" and training and self.orthogonality_weight:
             host.add_loss(self.orthogonality_weight * self.orthogonality_penalty())
         if host.bias is not None:
             y = y + host.bias
         return host.activation(y) if host.activation is not None else y
+
+    def _effective_kernel(self, kernel):
+        # One matmul with W + sAB, as keras' own enable_lora does: the activations see the
+        # host's usual op (same shapes, same fusions), and the product AB has fixed shapes,
+        # which keeps the per-shape kernel caches of a CPU backend from growing per batch length.
+        kernel = kernel + ops.cast(self.delta_kernel(), kernel.dtype)
+        if self.kind == "dora":  # the norm is a constant in the backward pass, as in the paper
+            kernel = kernel * ops.cast(self.magnitude / ops.stop_gradient(self._column_norm(kernel)),
+                                       kernel.dtype)
+        return kernel
+
+    def _through_low_rank_path(self, kernel, inputs, training):
+        """``x W + s · dropout(x) A B``: LoRA dropout needs the update on the activations."""
+        y = self._contract(self.spec.forward, inputs, kernel)
+        low = self._contract(self.spec.down, self.input_dropout(inputs, training=training), self.a)
+        weights = self._rank_weights()
+        if weights is not None:
+            low = low * ops.cast(weights, low.dtype)
+        return y + self._contract(self.spec.up, low, self.b) * self.scale
 
     def _contract(self, equation: str, x, y):
         # Dense layers multiply as Dense does (matmul): cheaper than a general einsum.
