@@ -162,3 +162,20 @@ def test_cli_predict_takes_named_inputs_and_files(trained_qa, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["answer"] == "meadow"
     assert main(["predict", export, "--input", f"question={QUESTION}"]) == 2  # context missing
     assert "takes inputs ['question', 'context']" in capsys.readouterr().err
+
+
+def test_prompt_tuned_reader_keeps_span_positions_and_serves_them(tmp_path):
+    """Soft-prompt vectors are dropped after the last layer, so start/end logits stay on the tokens."""
+    from tfft.evaluation.evaluate import evaluate_export, evaluate_run
+    from tfft.training.run import train
+
+    files = {"train": squad_file(tmp_path / "train.json", 10, 1), "test": squad_file(tmp_path / "test.json", 2, 2)}
+    overrides = [o for o in tiny_overrides(tmp_path, files, name="qa-prompt", task="question_answering", **{
+        "model.max_length": 48, "training.epochs": 3, "task_options.validation_articles": 2,
+        "peft.method": "prompt", "peft.virtual_tokens": 4, "training.learning_rate": 3e-2,
+    }) if not o.startswith("task_options.pooling")]
+    run = train(load_config(None, overrides), verbose=0)
+    assert (run.run_dir / "adapter" / "adapter.safetensors").is_file()
+    assert run.metrics["training"]["trainable_percent"] < 1
+    from_run = evaluate_run(run.run_dir, str(files["test"])).metrics
+    assert evaluate_export(run.export_path.parent, str(files["test"])).metrics == from_run
