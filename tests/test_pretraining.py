@@ -265,3 +265,12 @@ def test_sample_generations_are_written_each_epoch(tmp_path):
     callback.on_epoch_end(0)
     assert len(callback.last) == 2 and all(isinstance(text, str) for text in callback.last)
     assert "generations" in tensorboard_tags(tmp_path)
+
+
+def test_pretraining_refuses_peft_before_touching_the_run_folder(tmp_path):
+    from tfft.pretraining.run import pretrain
+
+    config = load_config(None, ["task=causal_lm", "peft.method=lora", f"output_dir={tmp_path}"])
+    with pytest.raises(ValueError, match="peft.method=lora applies to fine-tuning"):
+        pretrain(config)
+    assert not any(tmp_path.iterdir())

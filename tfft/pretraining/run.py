@@ -61,6 +61,9 @@ def log(message: str) -> None:
 
 def pretrain(config: RunConfig, verbose: str | int = "auto") -> PretrainResult:
     """Pre-trains as ``config`` says and saves a keras-hub preset; resumes an unfinished run."""
+    if config.peft.method != "none":
+        raise ValueError(f"tfft pretrain trains the backbone itself; peft.method={config.peft.method} "
+                         f"applies to fine-tuning (tfft train). Set peft.method=none")
     folder, config, resumed = RunFolder.prepare(config)
     keras.utils.set_random_seed(config.training.seed)
     objective = make_objective(config.task, config.task_options)
