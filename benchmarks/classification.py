@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from recipe import write_first_rows  # noqa: E402
+
 DEFAULT_PEER_DIR = ROOT.parent / "shared" / "bench"
 DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
 
@@ -48,20 +50,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def write_subset(data_dir: Path, n_rows: int, folder: Path) -> Path:
-    lines = (data_dir / "train.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
-    subset = folder / "train.tsv"
-    subset.write_text("".join(lines[: n_rows + 1] if n_rows else lines), encoding="utf-8")
-    return subset
-
-
 def run_tfft(args, work: Path) -> dict:
     from tfft.config import load_config
     from tfft.training.run import train
 
     overrides = [
         "name=sst2-benchmark", f"output_dir={work / 'runs'}", "model.backbone=minilm-l6",
-        f"model.max_length={args.max_len}", f"data.train={write_subset(Path(args.data_dir), args.n_train, work)}",
+        f"model.max_length={args.max_len}", f"data.train={write_first_rows(Path(args.data_dir) / 'train.tsv', args.n_train, work)}",
         f"data.validation={Path(args.data_dir) / 'dev.tsv'}", "data.test=null",
         "data.text_column=sentence", "data.label_column=label",
         f"training.epochs={args.epochs}", f"training.batch_size={args.batch_size}",

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from recipe import write_first_rows  # noqa: E402
+
 ALL_LINEAR = ("[query,key,value,attention_output,feedforward_intermediate_dense,"
               "feedforward_output_dense]")
 # name -> config overrides; rows that train backbone weights keep the recipe's learning
@@ -66,21 +68,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def write_subset(source: Path, n_rows: int, folder: Path) -> Path:
-    """The first ``n_rows`` rows (CoNLL: sentences) of ``source``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    text = source.read_text(encoding="utf-8")
-    if source.suffix == ".txt":  # CoNLL: blank-line separated sentences
-        blocks = text.split("\n\n")
-        kept = "\n\n".join(blocks[: n_rows + 1] if n_rows else blocks) + "\n"
-    else:
-        lines = text.splitlines(keepends=True)
-        kept = "".join(lines[: n_rows + 1] if n_rows else lines)
-    subset = folder / source.name
-    subset.write_text(kept, encoding="utf-8")
-    return subset
-
-
 def row_name(method: str) -> str:
     return "peft-" + "".join(c if c.isalnum() else "-" for c in method).strip("-")
 
@@ -93,7 +80,7 @@ def run_one(args) -> dict:
     work = Path(args.work)
     overrides = [
         f"name={row_name(args.one)}", f"output_dir={work / 'runs'}",
-        f"data.train={write_subset(Path(args.data_dir) / args.train_file, args.n_train, work / 'data')}",
+        f"data.train={write_first_rows(Path(args.data_dir) / args.train_file, args.n_train, work / 'data')}",
         f"training.epochs={args.epochs}", "training.early_stopping_patience=null",
         "training.evaluate_before=false", "training.keep_checkpoints=1", "export.enabled=false",
         *METHODS[args.one], *args.set,  # --set wins

@@ -23,6 +23,24 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
 
 
+def write_first_rows(source: Path, n_rows: int, folder: Path) -> Path:
+    """``folder/<source name>`` with the first ``n_rows`` rows of ``source`` (0: all).
+
+    Rows are lines after the header, or blank-line separated sentences for CoNLL ``.txt``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    text = source.read_text(encoding="utf-8")
+    if source.suffix == ".txt":
+        blocks = text.split("\n\n")
+        kept = "\n\n".join(blocks[: n_rows + 1] if n_rows else blocks) + "\n"
+    else:
+        lines = text.splitlines(keepends=True)
+        kept = "".join(lines[: n_rows + 1] if n_rows else lines)
+    subset = folder / source.name
+    subset.write_text(kept, encoding="utf-8")
+    return subset
+
+
 def parse_args(description: str, config: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--config", default=str(ROOT / "configs" / config))

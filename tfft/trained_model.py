@@ -25,7 +25,7 @@ import keras_hub  # noqa: F401  (registers keras-hub classes for deserialization
 from tfft.backbones import load_backbone
 from tfft.config import RunConfig, load_config
 from tfft.peft import add_adapter, is_enabled, merge_active
-from tfft.peft.checkpoint import adapter_run_config, load_adapter
+from tfft.peft.checkpoint import adapter_run_config, attach_checkpoint
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.training.precision import float32_policy
@@ -92,8 +92,7 @@ def load_adapter_model(directory: Path, backbone: str | None = None) -> TrainedM
     task.load(Path(directory))
     with float32_policy():
         bundle = load_backbone(backbone or config.model.backbone, config.model.max_length)
-        add_adapter(bundle.backbone, config.peft, config.name)
-        model = task.build_model(bundle.backbone, config.model)
-    load_adapter(directory, model, bundle.backbone)
+        model = attach_checkpoint(directory, bundle.backbone,
+                                  lambda: task.build_model(bundle.backbone, config.model), config.name)
     encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
     return TrainedModel(config, task, model, encoder, bundle.backbone)

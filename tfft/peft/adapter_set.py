@@ -23,7 +23,7 @@ import keras
 
 from tfft.config import PeftConfig
 from tfft.peft.layer_tree import AdapterSwitch, PeftHost, walk
-from tfft.peft.low_rank import LowRankHost
+from tfft.peft.low_rank import RANK_MASK, LowRankHost
 from tfft.peft.methods import BIAS_NAMES, METHODS, host_layers
 
 SWITCH_ATTRIBUTE = "_tfft_adapter_switch"
@@ -55,18 +55,21 @@ def add_adapter(backbone: keras.Model, config: PeftConfig, name: str = "default"
     freeze_for(backbone, config, name)
 
 
-def activate(backbone: keras.Model, name: str | None) -> None:
-    """Makes ``name`` the adapter every call uses (None: the plain backbone)."""
+def _check_adapter(backbone: keras.Model, name: str | None) -> None:
     if name is not None and name not in adapter_names(backbone):
         raise KeyError(f"no adapter named '{name}'; this backbone has {adapter_names(backbone)}")
+
+
+def activate(backbone: keras.Model, name: str | None) -> None:
+    """Makes ``name`` the adapter every call uses (None: the plain backbone)."""
+    _check_adapter(backbone, name)
     switch_of(backbone).active = name
 
 
 @contextlib.contextmanager
 def using_adapter(backbone: keras.Model, name: str | None):
     """Runs (or traces) the enclosed calls with adapter ``name`` active."""
-    if name is not None and name not in adapter_names(backbone):
-        raise KeyError(f"no adapter named '{name}'; this backbone has {adapter_names(backbone)}")
+    _check_adapter(backbone, name)
     with switch_of(backbone).using(name):
         yield
 
@@ -96,18 +99,14 @@ def freeze_for(backbone: keras.Model, config: PeftConfig, name: str) -> None:
     """Only adapter ``name`` (BitFit: the biases) and ``config.train_also`` layers train."""
     train_also = set(config.train_also)
     for path, layer in host_layers(backbone):
-        keep = (layer.name in train_also or any(part in train_also for part in path.split("/")))
+        keep = any(part in train_also for part in path.split("/"))  # the layer or a parent
         for variable in [*layer._trainable_variables, *layer._non_trainable_variables]:
             variable.trainable = keep or (config.method == "bitfit" and variable.name in BIAS_NAMES)
     for adapter in adapter_names(backbone):
         for variable in adapter_variables(backbone, adapter).values():
-            if not _is_state(variable):
+            if variable.name != RANK_MASK:  # AdaLoRA's mask is set by its allocator, never trained
                 variable.trainable = adapter == name
     _check_known_layers(backbone, train_also)
-
-
-def _is_state(variable) -> bool:
-    return variable.name == "rank_mask"  # AdaLoRA's mask is set by the allocator, never trained
 
 
 def _check_known_layers(backbone, train_also: set[str]) -> None:
@@ -136,6 +135,6 @@ def merge_active(backbone: keras.Model) -> int:
 
 def trainable_summary(model: keras.Model) -> dict[str, float]:
     trainable = sum(math.prod(v.shape) for v in model.trainable_weights)
-    total = sum(math.prod(v.shape) for v in model.weights if v.name != "rank_mask")
+    total = sum(math.prod(v.shape) for v in model.weights if v.name != RANK_MASK)
     return {"trainable_parameters": trainable, "total_parameters": total,
             "trainable_percent": round(100.0 * trainable / max(total, 1), 3)}

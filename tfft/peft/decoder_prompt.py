@@ -19,6 +19,7 @@ import keras
 from keras import ops
 
 from tfft.peft.layer_tree import PeftHost
+from tfft.peft.prefix import prepend_keys_values
 from tfft.peft.soft_prompt import SoftPromptSlot
 
 
@@ -48,18 +49,7 @@ class PromptKeysValues(keras.layers.Layer):
     def extend(self, key, value, attention_mask, use_causal_mask: bool):
         if self.current is None:  # the prompt's own pass: it attends to itself only
             return key, value, attention_mask
-        keys, values = self.current
-        batch = ops.shape(key)[0]
-        key = ops.concatenate([ops.broadcast_to(ops.cast(keys, key.dtype), (batch, *keys.shape[1:])), key], axis=1)
-        value = ops.concatenate([ops.broadcast_to(ops.cast(values, value.dtype), (batch, *values.shape[1:])), value],
-                                axis=1)
-        if attention_mask is None and use_causal_mask:
-            raise ValueError("prompt tuning needs an explicit attention mask")
-        if attention_mask is not None:
-            shape = ops.shape(attention_mask)
-            visible = ops.ones((shape[0], shape[1], keys.shape[1]), dtype=attention_mask.dtype)
-            attention_mask = ops.concatenate([visible, attention_mask], axis=-1)
-        return key, value, attention_mask
+        return prepend_keys_values(key, value, attention_mask, use_causal_mask, *self.current)
 
 
 class DecoderPromptHost(PeftHost):

@@ -31,6 +31,7 @@ from tfft.peft.layer_tree import PeftHost
 from tfft.peft.linear_spec import LinearSpec
 
 KINDS = ("lora", "dora", "adalora")
+RANK_MASK = "rank_mask"
 
 
 class LowRankUpdate(keras.layers.Layer):
@@ -60,7 +61,7 @@ class LowRankUpdate(keras.layers.Layer):
             # λ starts at zero so training starts at W, like B = 0 in LoRA.
             self.singular_values = self.add_weight(name="singular_values", shape=(self.rank,),
                                                    initializer="zeros")
-            self.rank_mask = self.add_weight(name="rank_mask", shape=(self.rank,), initializer="ones",
+            self.rank_mask = self.add_weight(name=RANK_MASK, shape=(self.rank,), initializer="ones",
                                              trainable=False)
         if kind == "dora":
             self.magnitude = self.add_weight(name="magnitude", shape=out_shape, initializer="ones")
@@ -95,7 +96,7 @@ class LowRankUpdate(keras.layers.Layer):
 
     def output(self, host: keras.layers.Layer, inputs, training=None):
         """What ``host`` returns with this update applied (bias and activation included)."""
-        if self.input_dropout is not None and self.kind != "dora":
+        if self.input_dropout is not None:  # never for DoRA (refused in __init__)
             y = self._through_low_rank_path(host.kernel, inputs, training)
         else:
             y = self._contract(self.spec.forward, inputs, self._effective_kernel(host.kernel))

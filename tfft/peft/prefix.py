@@ -25,7 +25,6 @@ class AttentionPrefix(keras.layers.Layer):
         super().__init__(**kwargs)
         if length < 1:
             raise ValueError(f"peft.virtual_tokens must be at least 1, got {length}")
-        self.length = int(length)
         init = keras.initializers.RandomNormal(stddev=0.02)
         self.keys = self.add_weight(name="keys", shape=(length, num_heads, head_dim), initializer=init)
         self.values = self.add_weight(name="values", shape=(length, num_heads, head_dim), initializer=init)
@@ -33,18 +32,23 @@ class AttentionPrefix(keras.layers.Layer):
 
     def extend(self, key, value, attention_mask, use_causal_mask: bool):
         """Key, value and mask with the prefix in front (a prefix is visible to every query)."""
-        batch = ops.shape(key)[0]
-        keys = ops.broadcast_to(ops.cast(self.keys, key.dtype)[None], (batch, *self.keys.shape))
-        values = ops.broadcast_to(ops.cast(self.values, value.dtype)[None], (batch, *self.values.shape))
-        key = ops.concatenate([keys, key], axis=1)
-        value = ops.concatenate([values, value], axis=1)
-        if attention_mask is None and use_causal_mask:
-            raise ValueError("prefix tuning needs an explicit attention mask")
-        if attention_mask is not None:
-            mask_shape = ops.shape(attention_mask)
-            visible = ops.ones((mask_shape[0], mask_shape[1], self.length), dtype=attention_mask.dtype)
-            attention_mask = ops.concatenate([visible, attention_mask], axis=-1)
-        return key, value, attention_mask
+        return prepend_keys_values(key, value, attention_mask, use_causal_mask,
+                                   self.keys[None], self.values[None])
+
+
+def prepend_keys_values(key, value, attention_mask, use_causal_mask: bool, keys, values):
+    """``keys`` / ``values`` (``[1, P, heads, dim]``) before every row's own, visible to every query."""
+    batch = ops.shape(key)[0]
+    key = ops.concatenate([ops.broadcast_to(ops.cast(keys, key.dtype), (batch, *keys.shape[1:])), key], axis=1)
+    value = ops.concatenate([ops.broadcast_to(ops.cast(values, value.dtype), (batch, *values.shape[1:])), value],
+                            axis=1)
+    if attention_mask is None and use_causal_mask:
+        raise ValueError("prefix and prompt tuning need an explicit attention mask")
+    if attention_mask is not None:
+        shape = ops.shape(attention_mask)
+        visible = ops.ones((shape[0], shape[1], keys.shape[1]), dtype=attention_mask.dtype)
+        attention_mask = ops.concatenate([visible, attention_mask], axis=-1)
+    return key, value, attention_mask
 
 
 class PrefixHost(PeftHost):
