@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_mirrored_strategy_on_two_cpus(tmp_path, sentiment_files):
-    overrides = tiny_overrides(tmp_path, sentiment_files, **{"training.strategy": "mirrored", "training.epochs": 3})
+    overrides = tiny_overrides(tmp_path, sentiment_files, **{"training.distribute": "mirrored", "training.epochs": 3})
     root = str(Path(__file__).resolve().parent.parent)
     completed = subprocess.run([sys.executable, "-c", SCRIPT, root, json.dumps(overrides)],
                                capture_output=True, text=True, timeout=600)

@@ -53,9 +53,19 @@ def test_training_batches_are_length_grouped_padded_per_batch_int32_and_seeded()
     order = lambda ds: [t.numpy().tolist() for _, t in ds]  # noqa: E731
     assert order(training_dataset(split, 8, seed=1, group_batches=5)) == order(batches)
     assert order(training_dataset(split, 8, seed=2, group_batches=5)) != order(batches)
-    dataset = training_dataset(split, 8, seed=1, group_batches=5)
-    first, second = order(dataset), order(dataset)
-    assert first != second  # a new order every epoch
+    two_epochs = order(training_dataset(split, 8, seed=1, group_batches=5, epochs=2))
+    first, second = two_epochs[:25], two_epochs[25:]
+    assert first == order(batches) and first != second  # a new order every epoch
+    assert sorted(sum(second, [])) == list(range(200))
+    resumed = order(training_dataset(split, 8, seed=1, group_batches=5, epochs=2, first_epoch=1, skip_batches=3))
+    assert resumed == second[3:]  # a resumed run sees what the uninterrupted run would have
+
+
+def test_padding_to_a_multiple_gives_few_shapes():
+    split = encode_split(encoder(), make_examples(200), targets=np.arange(200, dtype="int32"))
+    widths = {f["token_ids"].shape[1] for f, _ in training_dataset(split, 8, seed=1, pad_to_multiple_of=8)}
+    longest = int(split.lengths.max())
+    assert all(w % 8 == 0 or w == longest for w in widths) and max(widths) <= longest
 
 
 def test_batch_counts_match_a_fresh_copy_of_the_pipeline():

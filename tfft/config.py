@@ -73,11 +73,21 @@ class DataConfig:
 
 @dataclass
 class TrainingConfig:
-    """Optimisation, schedule, regularisation and distribution settings."""
+    """Optimisation, schedule, regularisation, distribution and speed settings.
+
+    ``batch_size`` is the global batch of one micro-step, split across
+    replicas; each optimizer step sees ``batch_size × gradient_accumulation_steps``
+    rows. ``learning_rate`` is used as given unless ``learning_rate_scaling`` is
+    ``linear`` or ``sqrt``: then it is scaled by (or by the square root of) that
+    effective batch over ``reference_batch_size``.
+    """
 
     epochs: int = 3
     batch_size: int = 32
+    gradient_accumulation_steps: int = 1
     learning_rate: float = 5e-5
+    learning_rate_scaling: str = "none"   # none | linear | sqrt
+    reference_batch_size: int = 32
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     decay: str = "linear"
@@ -87,8 +97,14 @@ class TrainingConfig:
     early_stopping_patience: int | None = None
     monitor: str | None = None  # None: the task's headline metric (Task.monitor)
     seed: int = 42
-    strategy: str = "auto"
-    mixed_precision: str | None = None
+    distribute: str = "auto"              # auto | none | mirrored | multi_worker | tpu
+    mixed_precision: str | None = None    # None/float32 | auto | mixed_bfloat16 | mixed_float16
+    jit_compile: bool = False             # XLA; batches are then padded to few lengths
+    pad_to_multiple_of: int | None = None  # None: 32 with jit_compile, else 1 (pad to the batch's longest)
+    steps_per_execution: int = 1
+    profile_steps: str | None = None      # e.g. "20,25": TensorBoard profiler trace of those steps
+    backup_every_steps: int | None = None  # resume state also every N steps (always at epoch ends)
+    data_service: str | None = None       # grpc://host:port of a tf.data service dispatcher
     length_group_batches: int = 50
     keep_checkpoints: int = 2
     evaluate_before: bool = True

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +52,36 @@ class RunFolder:
         return self.done_marker.is_file()
 
     @classmethod
-    def prepare(cls, config: RunConfig) -> tuple["RunFolder", RunConfig, bool]:
-        """Opens a fresh folder, or the unfinished one to resume (with its saved config)."""
+    def locate(cls, config: RunConfig) -> "RunFolder":
+        """The folder `prepare` opens: ``<name>``, or the first ``<name>-N`` not finished."""
         base = config.run_dir
         folder = cls(base)
         suffix = 1
         while folder.is_done:
             suffix += 1
             folder = cls(base.with_name(f"{base.name}-{suffix}"))
+        return folder
+
+    @classmethod
+    def for_worker(cls, config: RunConfig, role: str) -> tuple["RunFolder", RunConfig, bool, "RunFolder"]:
+        """A non-chief worker's folder: a temporary one, plus the chief's to resume from.
+
+        Workers other than the chief write nothing the user keeps; the caller
+        removes the temporary folder when the run ends.
+        """
+        shared = cls.locate(config)
+        resumed = shared.config.is_file()
+        if resumed:
+            config = load_config(shared.config)
+        folder = cls(Path(tempfile.mkdtemp(prefix=f"tfft-{config.name}-{role}-")))
+        save_config(config, folder.config)
+        return folder, config, resumed, shared
+
+    @classmethod
+    def prepare(cls, config: RunConfig) -> tuple["RunFolder", RunConfig, bool]:
+        """Opens a fresh folder, or the unfinished one to resume (with its saved config)."""
+        base = config.run_dir
+        folder = cls.locate(config)
         if folder.path != base:
             print(f"{base} holds a finished run; writing this one to {folder.path}", file=sys.stderr)
         if folder.config.is_file():

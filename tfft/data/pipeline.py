@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -110,60 +109,93 @@ def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.
     return full
 
 
-def _batches_of(split: EncodedSplit, index_batches, n_batches: int) -> tf.data.Dataset:
-    """Padded batches of ``split`` for each array of row indices ``index_batches()`` yields."""
-    indices = tf.data.Dataset.from_generator(
-        index_batches, output_signature=tf.TensorSpec([None], tf.int64)
-    )
-    # A known length gives Keras progress bars a total and stops its
-    # "ran out of data" warnings for generator-backed datasets.
-    indices = indices.apply(tf.data.experimental.assert_cardinality(n_batches))
+def index_batches(batches: list[np.ndarray]) -> tf.data.Dataset:
+    """One int64 vector of row indices per batch, from a constant (no Python generator)."""
+    sizes = np.asarray([len(batch) for batch in batches], dtype="int64")
+    flat = np.concatenate(batches).astype("int64") if len(batches) else np.zeros(0, "int64")
+    return tf.data.Dataset.from_tensor_slices(tf.RaggedTensor.from_row_lengths(flat, sizes))
+
+
+def _batches_of(split: EncodedSplit, batches: list[np.ndarray],
+                pad_to_multiple_of: int = 1) -> tf.data.Dataset:
+    """Padded batches of ``split``, one per array of row indices in ``batches``.
+
+    The row indices are a constant of the dataset graph (no Python generator),
+    so the pipeline can be serialised to tf.data service workers and to TPU hosts.
+    """
+    indices = index_batches(batches)
     token_ids, segment_ids = split.token_ids, split.segment_ids
     targets = split.targets
     weights = None if split.sample_weights is None else split.sample_weights.astype("float32")
+    longest = int(split.lengths.max()) if len(split) else 1
+    multiple = max(int(pad_to_multiple_of), 1)
+
+    def padded(ragged: tf.RaggedTensor, value) -> tf.Tensor:
+        if multiple == 1:
+            return ragged.to_tensor(value)
+        # Few distinct lengths, so XLA compiles few shapes; never past the longest row.
+        width = tf.minimum(-(-tf.reduce_max(ragged.row_lengths()) // multiple) * multiple, longest)
+        return ragged.to_tensor(value, shape=tf.stack([ragged.nrows(), width]))
 
     def gather(index):
+        index = index.values if isinstance(index, tf.RaggedTensor) else index
         ids = tf.gather(token_ids, index)
         features = {
-            "token_ids": ids.to_tensor(split.pad_id),
-            "padding_mask": tf.ones_like(ids, dtype=tf.int32).to_tensor(0),
+            "token_ids": padded(ids, split.pad_id),
+            "padding_mask": padded(tf.ones_like(ids, dtype=tf.int32), 0),
         }
         if segment_ids is not None:
-            features["segment_ids"] = tf.gather(segment_ids, index).to_tensor(0)
+            features["segment_ids"] = padded(tf.gather(segment_ids, index), 0)
         parts = [features]
         if targets is not None:
             picked = tf.gather(targets, index)
-            parts.append(picked.to_tensor(IGNORE_TARGET) if isinstance(picked, tf.RaggedTensor) else picked)
+            parts.append(padded(picked, IGNORE_TARGET) if isinstance(picked, tf.RaggedTensor) else picked)
             if weights is not None:
                 parts.append(tf.gather(weights, index))
         return tuple(parts)
 
-    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    dataset = indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    options = tf.data.Options()
+    # Whole batches are the unit: each worker takes its replicas' share of every global batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int,
+                  group_batches: int = 50) -> list[np.ndarray]:
+    """Row indices of epoch ``epoch``'s batches: the same for any run with ``seed``."""
+    return length_grouped_batches(lengths, batch_size, np.random.default_rng([seed, epoch]), group_batches)
 
 
 def training_dataset(
-    split: EncodedSplit, batch_size: int, seed: int, group_batches: int = 50,
+    split: EncodedSplit, batch_size: int, seed: int, group_batches: int = 50, epochs: int = 1,
+    first_epoch: int = 0, skip_batches: int = 0, pad_to_multiple_of: int = 1,
+    service: str | None = None,
 ) -> tf.data.Dataset:
-    """Seeded, length-grouped, padded-per-batch, prefetched training batches.
+    """Seeded, length-grouped, padded-per-batch, prefetched batches of epochs ``first_epoch..epochs-1``.
 
-    Each iteration (epoch) draws a new order; a fresh dataset built with the
-    same seed repeats the same sequence of epochs.
+    One stream for all epochs (fit it with ``steps_per_epoch``); each epoch
+    draws its own order from ``(seed, epoch)``, so a run resumed at (epoch,
+    batch) with ``first_epoch``/``skip_batches`` sees exactly the batches the
+    uninterrupted run would have. ``service`` (``grpc://host:port`` of a
+    tf.data service dispatcher) moves the padding work to its workers.
     """
     lengths = split.lengths
-    epochs = itertools.count()
-
-    def index_batches():
-        rng = np.random.default_rng([seed, next(epochs)])
-        yield from length_grouped_batches(lengths, batch_size, rng, group_batches)
-
-    return _batches_of(split, index_batches, count_batches(len(split), batch_size))
+    batches = [batch for epoch in range(first_epoch, epochs)
+               for batch in epoch_batches(lengths, batch_size, seed, epoch, group_batches)][skip_batches:]
+    dataset = _batches_of(split, batches, pad_to_multiple_of)
+    if service:
+        dataset = dataset.apply(tf.data.experimental.service.distribute(
+            processing_mode=tf.data.experimental.service.ShardingPolicy.OFF, service=service))
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def inference_dataset(split: EncodedSplit, batch_size: int) -> tuple[tf.data.Dataset, np.ndarray]:
     """Length-sorted padded batches; ``restore_order(outputs, order)`` restores row order."""
     order = np.argsort(split.lengths, kind="stable")
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    return _batches_of(split, lambda: iter(batches), len(batches)), order
+    return _batches_of(split, batches).prefetch(tf.data.AUTOTUNE), order
 
 
 def restore_order(outputs: np.ndarray, order: np.ndarray) -> np.ndarray:

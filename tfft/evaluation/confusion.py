@@ -20,6 +20,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.metrics import confusion_matrix  # noqa: E402
 
+from tfft.evaluation.local_predict import predict_locally  # noqa: E402
+
 
 def plot_confusion_matrix(matrix: np.ndarray, names: list[str]):
     """A labelled heat map of counts (rows: true label, columns: predicted)."""
@@ -67,7 +69,7 @@ class ConfusionMatrixImage(keras.callbacks.Callback):
         self.writer = tf.summary.create_file_writer(str(Path(log_dir) / "validation"))
 
     def on_epoch_end(self, epoch: int, logs=None):
-        predicted = self.model.predict(self.dataset, verbose=0).argmax(-1)
+        predicted = predict_locally(self.model, self.dataset).argmax(-1)
         matrix = confusion_matrix(self.true_ids, predicted, labels=list(range(len(self.names))))
         with self.writer.as_default():
             tf.summary.image("confusion_matrix", figure_to_image(plot_confusion_matrix(matrix, self.names)),

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import tensorflow as tf
 
 from tfft.backbones import is_scratch, load_backbone, scratch_backbone
 from tfft.config import RunConfig
-from tfft.data.pipeline import count_batches
+from tfft.data.pipeline import count_batches, index_batches
 from tfft.pretraining.corpus import Corpus, read_corpora
 from tfft.pretraining.objective import BlockLayout, Objective
 from tfft.pretraining.objectives import make_objective
@@ -36,10 +37,12 @@ from tfft.pretraining.packing import pack_blocks, tokenize_documents
 from tfft.run_folder import RunFolder
 from tfft.trained_model import load_tokenizer
 from tfft.training.freezing import apply_freezing
-from tfft.training.optimizers import build_optimizer
+from tfft.training.backup import ResumePoint, restore_backup
+from tfft.training.fitting import compile_for_training, fit_resumable, rows_per_step
 from tfft.training.precision import set_precision
 from tfft.training.run_callbacks import early_stopping, folder_callbacks
 from tfft.training.strategy import make_strategy
+from tfft.training.worker_folder import open_run_folder
 from tfft.training.throughput import ThroughputMeter, TokenRateLogger, batch_counts
 
 EVAL_BATCH_SIZE = 64
@@ -64,12 +67,17 @@ def pretrain(config: RunConfig, verbose: str | int = "auto") -> PretrainResult:
     if config.peft.method != "none":
         raise ValueError(f"tfft pretrain trains the backbone itself; peft.method={config.peft.method} "
                          f"applies to fine-tuning (tfft train). Set peft.method=none")
-    folder, config, resumed = RunFolder.prepare(config)
+    strategy = make_strategy(config.training.distribute)  # first: collectives configure at start-up
+    with open_run_folder(config, strategy) as (folder, config, resumed, backup_source):
+        return _pretrain(config, folder, resumed, backup_source, strategy, verbose)
+
+
+def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: RunFolder,
+              strategy: tf.distribute.Strategy, verbose) -> PretrainResult:
     keras.utils.set_random_seed(config.training.seed)
     objective = make_objective(config.task, config.task_options)
     train_corpus, validation_corpus = _read_corpora(config, objective)
-    set_precision(config.training.mixed_precision)
-    strategy = make_strategy(config.training.strategy)
+    log(f"mixed precision: {set_precision(config.training.mixed_precision, strategy)}")
     max_length = config.model.max_length
     with strategy.scope():
         backbone, tokenizer = _backbone_and_tokenizer(config, objective, train_corpus, folder)
@@ -80,44 +88,53 @@ def pretrain(config: RunConfig, verbose: str | int = "auto") -> PretrainResult:
     validation_blocks = _blocks(tokenizer, validation_corpus, layout, max_length)
 
     training = config.training
-    steps = count_batches(len(train_blocks), training.batch_size)
-    with strategy.scope():
-        model.compile(optimizer=build_optimizer(training, steps * training.epochs),
-                      loss=objective.loss(), metrics=objective.metrics())
-    log(f"{len(train_blocks)} training blocks of {max_length} tokens ({steps} batches/epoch), "
+    steps = count_batches(len(train_blocks), rows_per_step(training))
+    compile_for_training(model, training, steps, objective.loss(), objective.metrics(), strategy)
+    log(f"{len(train_blocks)} training blocks of {max_length} tokens ({steps} steps/epoch), "
         f"{len(validation_blocks)} validation blocks, {model.count_params():,} parameters")
 
-    make_batches = lambda: block_batches(train_blocks, objective, training.batch_size, training.seed)  # noqa: E731
+    make_stream = lambda start=ResumePoint(): block_batches(  # noqa: E731
+        train_blocks, objective, rows_per_step(training), training.seed, training.epochs, start)
     # Validation masks are drawn once and cached, so every evaluation scores the same task.
     validation = block_batches(validation_blocks, objective, EVAL_BATCH_SIZE).cache()
     before = _before_metrics(model, validation, folder, training.evaluate_before)
-    meter = ThroughputMeter(lambda: batch_counts(make_batches()))
+    start = restore_backup(model, backup_source.backup, steps)
+    meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps)))
     started = time.perf_counter()
-    history = model.fit(make_batches(), validation_data=validation, epochs=training.epochs,
-                        callbacks=_callbacks(config, folder, meter) + objective.callbacks(
-                            backbone, tokenizer, sample_prompts(validation_corpus), folder.logs),
-                        verbose=verbose,
-                        shuffle=False)  # the pipeline shuffles with the run seed
+    history = fit_resumable(model, make_stream, start, steps, training.epochs,
+                            validation_data=validation, verbose=verbose,
+                            callbacks=_callbacks(config, folder, meter) + objective.callbacks(
+                                backbone, tokenizer, sample_prompts(validation_corpus), folder.logs),
+                            shuffle=False)  # the pipeline shuffles with the run seed
     info = {"blocks": len(train_blocks), "block_tokens": max_length, "steps_per_epoch": steps,
-            "epochs_run": len(history.history.get("loss", [])),
+            "epochs_run": len(history.get("loss", [])), "replicas": strategy.num_replicas_in_sync,
+            "resumed_at_step": start.epoch * steps + start.batch,
             "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
             "throughput_first_epoch": meter.result()}
     after = model.evaluate(validation, return_dict=True, verbose=0)
     preset = _save_preset(backbone, tokenizer, folder)
     metrics = {"validation": {"before": before, "after": _floats(after)}, "training": info,
-               "history": {k: [float(v) for v in values] for k, values in history.history.items()}}
+               "history": {k: [float(v) for v in values] for k, values in history.items()}}
     folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    shutil.rmtree(folder.backup, ignore_errors=True)
     folder.mark_done()
-    return PretrainResult(folder.path, preset, metrics, dict(history.history))
+    return PretrainResult(folder.path, preset, metrics, history)
 
 
-def block_batches(blocks: np.ndarray, objective: Objective, batch_size: int,
-                  seed: int | None = None) -> tf.data.Dataset:
-    """Batches of ``objective.batch``; shuffled anew each epoch when ``seed`` is given."""
-    dataset = tf.data.Dataset.from_tensor_slices(blocks)
-    if seed is not None:
-        dataset = dataset.shuffle(len(blocks), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(objective.batch, num_parallel_calls=tf.data.AUTOTUNE)
+def block_batches(blocks: np.ndarray, objective: Objective, batch_size: int, seed: int | None = None,
+                  epochs: int = 1, start: ResumePoint = ResumePoint()) -> tf.data.Dataset:
+    """Batches of ``objective.batch`` for epochs ``start.epoch..epochs-1``, from batch ``start.batch``.
+
+    With ``seed`` each epoch is shuffled by ``(seed, epoch)``, so a resumed run
+    sees the batches the uninterrupted one would have; without, one pass in order.
+    """
+    rows = np.arange(len(blocks))
+    orders = ([rows] if seed is None else
+              [np.random.default_rng([seed, epoch]).permutation(rows) for epoch in range(start.epoch, epochs)])
+    batches = [order[i:i + batch_size] for order in orders for i in range(0, len(order), batch_size)]
+    dataset = index_batches(batches[start.batch:]).map(
+        lambda index: tf.gather(blocks, index), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(objective.batch, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

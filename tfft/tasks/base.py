@@ -39,6 +39,7 @@ from tfft.data.pipeline import EncodedSplit, encode_split, inference_dataset, re
 from tfft.data.readers import TextExamples, read_examples
 from tfft.data.split import stratified_split
 from tfft.encoding import SegmentEncoder
+from tfft.evaluation.local_predict import predict_locally
 from tfft.evaluation.report import Report
 
 PREDICT_BATCH_SIZE = 64
@@ -151,7 +152,7 @@ class Task(abc.ABC):
     def predict(self, model: keras.Model, encoder, split: EncodedSplit):
         """Served-form predictions for every row of ``split``, in row order."""
         dataset, order = inference_dataset(split, PREDICT_BATCH_SIZE)
-        outputs = model.predict(dataset.map(lambda x, *_: x), verbose=0)
+        outputs = predict_locally(model, dataset.map(lambda x, *_: x))
         scores = self.serving_outputs(tf.constant(outputs))[self.scores_key].numpy()
         return restore_order(scores, order)
 

@@ -16,9 +16,11 @@ from tfft.training.schedules import WarmupDecay
 NO_DECAY = ["bias", "gamma", "beta", "layer_norm", "LayerNorm"]
 
 
-def build_optimizer(training: TrainingConfig, total_steps: int) -> keras.optimizers.Optimizer:
+def build_optimizer(training: TrainingConfig, total_steps: int,
+                    learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    """AdamW on a warm-up/decay schedule peaking at ``learning_rate`` (default: the config's)."""
     schedule = WarmupDecay(
-        training.learning_rate,
+        training.learning_rate if learning_rate is None else learning_rate,
         warmup_steps=int(round(training.warmup_ratio * total_steps)),
         total_steps=total_steps,
         decay=training.decay,

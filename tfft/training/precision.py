@@ -2,7 +2,10 @@
 
 ``mixed_bfloat16`` computes in bfloat16 with float32 weights: about 18% faster
 per step on CPUs with AVX512_BF16 (measured here) and the usual choice on TPUs
-and recent GPUs. ``mixed_float16`` is for older GPUs (Keras adds loss scaling).
+and recent GPUs. ``mixed_float16`` is for older GPUs (Keras adds dynamic loss
+scaling). ``auto`` picks ``mixed_float16`` on a GPU, ``mixed_bfloat16`` on a
+TPU or a CPU with AVX512_BF16/AMX, and float32 elsewhere. Task heads keep their
+logits and the loss in float32.
 
 Example:
 
@@ -14,16 +17,38 @@ Example:
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import keras
+import tensorflow as tf
 
-POLICIES = (None, "float32", "mixed_bfloat16", "mixed_float16")
+POLICIES = (None, "float32", "auto", "mixed_bfloat16", "mixed_float16")
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def set_precision(policy: str | None) -> None:
+def set_precision(policy: str | None, strategy: tf.distribute.Strategy | None = None) -> str:
+    """Sets Keras's global dtype policy; returns the policy chosen."""
     if policy not in POLICIES:
         raise ValueError(f"training.mixed_precision must be one of {POLICIES}, got '{policy}'")
-    keras.mixed_precision.set_global_policy(policy or "float32")
+    chosen = auto_precision(strategy) if policy == "auto" else (policy or "float32")
+    keras.mixed_precision.set_global_policy(chosen)
+    return chosen
+
+
+def auto_precision(strategy: tf.distribute.Strategy | None = None) -> str:
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        return "mixed_bfloat16"
+    if tf.config.list_logical_devices("GPU"):
+        return "mixed_float16"
+    return "mixed_bfloat16" if cpu_has_bf16() else "float32"
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    try:
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in BF16_CPU_FLAGS)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,11 +38,13 @@ from tfft.tasks.base import Report
 from tfft.trained_model import load_trained_model, save_trained_model
 from tfft.training.freezing import apply_freezing
 from tfft.training.hparams import log_hparams
-from tfft.training.optimizers import build_optimizer
+from tfft.training.backup import ResumePoint, restore_backup
+from tfft.training.fitting import compile_for_training, fit_resumable, pad_multiple, rows_per_step
 from tfft.training.precision import set_precision
 from tfft.training.run_callbacks import early_stopping, folder_callbacks
-from tfft.training.strategy import make_strategy
+from tfft.training.strategy import is_chief, make_strategy
 from tfft.training.throughput import ThroughputMeter, batch_counts
+from tfft.training.worker_folder import open_run_folder
 
 EVAL_BATCH_SIZE = 64
 
@@ -152,42 +155,49 @@ def _export(config: RunConfig, folder: RunFolder, metrics: dict, warmup) -> Path
 
 def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     """Fine-tunes, evaluates and exports as ``config`` says; resumes an unfinished run."""
-    folder, config, resumed = RunFolder.prepare(config)
+    strategy = make_strategy(config.training.distribute)  # first: collectives configure at start-up
+    with open_run_folder(config, strategy) as (folder, config, resumed, backup_source):
+        return _train(config, folder, resumed, backup_source, strategy, verbose)
+
+
+def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: RunFolder,
+           strategy: tf.distribute.Strategy, verbose) -> RunResult:
     keras.utils.set_random_seed(config.training.seed)
     task = make_task(config.task, config.task_options, config.data)
     splits = _load_data(config, folder, task)
-    set_precision(config.training.mixed_precision)
-    strategy = make_strategy(config.training.strategy)
+    log(f"mixed precision: {set_precision(config.training.mixed_precision, strategy)}")
     bundle, model, encoder = _build_model(config, task, strategy)
 
     training = config.training
     train_split = task.encode(encoder, splits.train, training, with_weights=True)
     validation = task.encode(encoder, splits.validation)
-    steps = count_batches(len(train_split), training.batch_size)
-    make_batches = lambda: training_dataset(  # noqa: E731
-        train_split, training.batch_size, training.seed, training.length_group_batches)
-    with strategy.scope():
-        # weighted_metrics=[]: keras-hub task models (CausalLM) otherwise add their own
-        # accuracy, which would count the ignored prompt positions.
-        model.compile(optimizer=build_optimizer(training, steps * training.epochs),
-                      loss=task.loss(training), metrics=task.metrics(), weighted_metrics=[])
+    steps = count_batches(len(train_split), rows_per_step(training))
+    make_stream = lambda start=ResumePoint(): training_dataset(  # noqa: E731
+        train_split, rows_per_step(training), training.seed, training.length_group_batches,
+        training.epochs, start.epoch, start.batch, pad_multiple(training), training.data_service)
+    # weighted_metrics=[]: keras-hub task models (CausalLM) otherwise add their own
+    # accuracy, which would count the ignored prompt positions.
+    compile_for_training(model, training, steps, task.loss(training), task.metrics(), strategy,
+                         weighted_metrics=[])
     parameters = trainable_summary(model)
-    log(f"{len(splits.train)} training rows ({steps} batches/epoch), "
+    log(f"{len(splits.train)} training rows ({steps} steps/epoch), "
         f"{len(splits.validation)} validation rows, {parameters['total_parameters']:,} parameters, "
         f"{parameters['trainable_parameters']:,} trainable ({parameters['trainable_percent']}%)")
 
     before = _before_metrics(config, folder, model, task, encoder, validation)
-    meter = ThroughputMeter(lambda: batch_counts(make_batches()))
+    start = restore_backup(model, backup_source.backup, steps)
+    meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps)))
     val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     started = time.perf_counter()
-    history = model.fit(make_batches(), validation_data=val_batches, epochs=training.epochs,
-                        callbacks=_callbacks(config, folder, task, encoder, validation, meter,
-                                             peft_callbacks(bundle.backbone, config, make_batches,
-                                                            steps * training.epochs, folder)),
-                        verbose=verbose, shuffle=False)  # the pipeline shuffles with the run seed
+    history = fit_resumable(model, make_stream, start, steps, training.epochs,
+                            validation_data=val_batches, verbose=verbose,
+                            callbacks=_callbacks(config, folder, task, encoder, validation, meter,
+                                                 peft_callbacks(bundle.backbone, config, make_stream,
+                                                                steps * training.epochs, folder)),
+                            shuffle=False)  # the pipeline shuffles with the run seed
     training_info = {
-        "rows": len(splits.train), "steps_per_epoch": steps,
-        "epochs_run": len(history.history.get("loss", [])),
+        "rows": len(splits.train), "steps_per_epoch": steps, "replicas": strategy.num_replicas_in_sync,
+        "epochs_run": len(history.get("loss", [])), "resumed_at_step": start.epoch * steps + start.batch,
         "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
         "throughput_first_epoch": meter.result(), **parameters,
     }
@@ -199,10 +209,11 @@ def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
         save_adapter(folder.adapter, model, bundle.backbone, config, task)
     warmup = task.serving_examples(splits.validation, config.export.warmup_requests) or None
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
-    export_path = _export(config, folder, metrics, warmup)
+    export_path = _export(config, folder, metrics, warmup) if is_chief(strategy) else None
+    shutil.rmtree(folder.backup, ignore_errors=True)
     folder.mark_done()
     first = {name: values[0] for name, values in task.serving_examples(splits.validation, 1).items()}
-    return RunResult(folder.path, export_path, metrics, dict(history.history), first)
+    return RunResult(folder.path, export_path, metrics, history, first)
 
 
 def _headline(metrics: dict) -> dict[str, float]:

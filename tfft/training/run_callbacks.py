@@ -1,7 +1,8 @@
 """The callbacks every run folder gets, for fine-tuning and pre-training alike.
 
-Resume state, per-epoch weights, the step learning rate and TensorBoard, plus
-early stopping on a monitor whose direction follows its name.
+Resume state, per-epoch weights, the step learning rate and TensorBoard (with
+a profiler trace of ``training.profile_steps``), plus early stopping on a
+monitor whose direction follows its name.
 
 Example:
 
@@ -16,6 +17,7 @@ import keras
 from tfft.config import TrainingConfig
 from tfft.run_folder import RunFolder
 from tfft.training.learning_rate_logger import LearningRateLogger
+from tfft.training.backup import StepBackup
 from tfft.training.weights import EpochCheckpoint
 
 LOWER_IS_BETTER = ("loss", "perplexity")
@@ -24,11 +26,26 @@ LOWER_IS_BETTER = ("loss", "perplexity")
 def folder_callbacks(folder: RunFolder, training: TrainingConfig) -> list[keras.callbacks.Callback]:
     """Backup for resuming, epoch checkpoints, learning-rate and TensorBoard logs (TensorBoard last)."""
     return [
-        keras.callbacks.BackupAndRestore(str(folder.backup)),
+        StepBackup(folder.backup, training.backup_every_steps),
         EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
         LearningRateLogger(folder.logs, training.log_every_steps),
-        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps),
+        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps,
+                                    profile_batch=profile_range(training.profile_steps)),
     ]
+
+
+def profile_range(steps: str | None) -> tuple[int, int] | int:
+    """``"20,25"`` → (20, 25): the steps TensorBoard's profiler traces; 0 (off) for None."""
+    if not steps:
+        return 0
+    try:
+        first, last = (int(part) for part in str(steps).split(","))
+    except ValueError:
+        raise ValueError(f"training.profile_steps must look like 'first,last' (e.g. '20,25'), "
+                         f"got '{steps}'") from None
+    if not 0 < first <= last:
+        raise ValueError(f"training.profile_steps '{steps}': need 0 < first <= last")
+    return first, last
 
 
 def early_stopping(training: TrainingConfig, monitor: str) -> list[keras.callbacks.Callback]:

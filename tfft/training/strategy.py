@@ -1,36 +1,110 @@
-"""Pick a tf.distribute strategy by name; the rest of tfft runs unchanged under it.
+"""Pick a tf.distribute strategy by name (``training.distribute``); the rest of tfft runs unchanged under it.
 
-``auto``: all local GPUs with MirroredStrategy when there are several, else the
-default strategy. ``mirrored``: every local GPU, or every logical CPU when
-there is no GPU (how the tests run it). ``multi_worker``: MultiWorkerMirrored,
-configured by ``TF_CONFIG``. ``tpu``: TPUStrategy on the resolved TPU.
+``auto``: MultiWorkerMirrored when ``TF_CONFIG`` describes a cluster (what
+`tfft launch` and a TFJob set), TPUStrategy when a TPU is found, MirroredStrategy
+over all local GPUs when there are several, else the default strategy.
+``none``: the default strategy. ``mirrored``: every local GPU, or every logical
+CPU when there is no GPU (how the tests run it). ``multi_worker``:
+MultiWorkerMirrored, configured by ``TF_CONFIG``. ``tpu``: TPUStrategy on the
+resolved TPU (``TPU_NAME`` or the local TPU VM).
+
+Create the strategy before any other TensorFlow work: collective ops are
+configured at start-up.
 
 Example:
 
 >>> strategy = make_strategy("mirrored")
 >>> with strategy.scope():
 ...     model = task.build_model(backbone, config.model)
+>>> is_chief(strategy)
+True
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+
 import tensorflow as tf
 
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+DISTRIBUTE = ("auto", "none", "mirrored", "multi_worker", "tpu")
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    if name not in STRATEGIES:
-        raise ValueError(f"training.strategy must be one of {STRATEGIES}, got '{name}'")
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "default" or (name == "auto" and len(gpus) < 2):
-        return tf.distribute.get_strategy()
-    if name in ("auto", "mirrored"):
-        devices = gpus or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([device.name for device in devices])
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
+    """The strategy ``name`` asks for; logs which one and how many replicas."""
+    if name not in DISTRIBUTE:
+        raise ValueError(f"training.distribute must be one of {DISTRIBUTE}, got '{name}'")
+    chosen = _auto_choice() if name == "auto" else name
+    strategy = _BUILDERS[chosen]()
+    print(f"distribute={name}: {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
+          f"replica(s){_role_suffix(strategy)}", file=sys.stderr, flush=True)
+    return strategy
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """True where run folders, TensorBoard logs and exports are written.
+
+    Under MultiWorkerMirrored that is the ``chief`` task, or worker 0 in a
+    cluster without one; every other strategy runs in one process.
+    """
+    task_type, task_id = worker_role(strategy)
+    return task_type in (None, "chief") or (task_type == "worker" and task_id == 0
+                                            and "chief" not in _cluster(strategy))
+
+
+def worker_role(strategy: tf.distribute.Strategy) -> tuple[str | None, int]:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or resolver is None:
+        return None, 0
+    return resolver.task_type, int(resolver.task_id or 0)
+
+
+def _cluster(strategy: tf.distribute.Strategy) -> dict:
+    return strategy.cluster_resolver.cluster_spec().as_dict()
+
+
+def _auto_choice() -> str:
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    if sum(len(tasks) for tasks in cluster.values()) > 1:
+        return "multi_worker"
+    if os.environ.get("TPU_NAME") or any(Path("/dev").glob("accel*")) or Path("/dev/vfio").is_dir():
+        return "tpu"
+    return "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "none"
+
+
+def _mirrored() -> tf.distribute.Strategy:
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([device.name for device in devices])
+
+
+def _multi_worker() -> tf.distribute.Strategy:
+    if not os.environ.get("TF_CONFIG"):
+        raise ValueError("training.distribute=multi_worker needs TF_CONFIG (cluster and task); "
+                         "`tfft launch --workers N` sets it for a local run")
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def _tpu() -> tf.distribute.Strategy:
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as error:
+        raise RuntimeError(
+            f"training.distribute=tpu: no TPU could be reached ({type(error).__name__}: {error}). "
+            f"Run on a TPU VM or set TPU_NAME to the TPU's name or grpc:// address; "
+            f"training.distribute=auto uses the CPU or GPUs when there is no TPU") from None
     return tf.distribute.TPUStrategy(resolver)
+
+
+def _role_suffix(strategy: tf.distribute.Strategy) -> str:
+    task_type, task_id = worker_role(strategy)
+    if task_type is None:
+        return ""
+    return f", this process is {task_type} {task_id}{' (chief)' if is_chief(strategy) else ''}"
+
+
+_BUILDERS = {"none": tf.distribute.get_strategy, "mirrored": _mirrored,
+             "multi_worker": _multi_worker, "tpu": _tpu}

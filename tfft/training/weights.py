@@ -1,6 +1,6 @@
 """Model weight files without optimizer state (Keras 3 adds it to ``save_weights``).
 
-Resume state (optimizer included) lives in BackupAndRestore's folder; every
+Resume state (optimizer included) lives in `StepBackup`'s folder; every
 other weight file tfft writes holds the model alone, a third of the size for AdamW.
 
 Example:

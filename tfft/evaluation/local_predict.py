@@ -1,0 +1,25 @@
+"""Model outputs for every batch of a dataset, computed in this process alone.
+
+``model.predict`` under MultiWorkerMirrored splits the batches across workers
+and gathers the outputs back; evaluation reports need every row in order on
+every worker, and need no collective ops, so they run the model locally.
+
+Example:
+
+>>> logits = predict_locally(model, dataset.map(lambda x, *_: x))
+>>> logits.shape
+(872, 2)
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def predict_locally(model: keras.Model, dataset: tf.data.Dataset):
+    """Concatenated outputs (an array, or a structure of arrays) of ``model`` on ``dataset``."""
+    step = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    outputs = [tf.nest.map_structure(np.asarray, step(batch)) for batch in dataset]
+    return tf.nest.map_structure(lambda *parts: np.concatenate(parts), *outputs)

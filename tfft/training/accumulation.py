@@ -1,0 +1,104 @@
+"""Gradient accumulation: one optimizer step over several micro-batches.
+
+The pipeline yields ``batch_size × steps`` rows per step; the train step cuts
+them into ``steps`` micro-batches, runs forward and backward on one at a time
+(a ``tf.while_loop``, so only one micro-batch's activations are alive) and
+applies the summed gradients once. Each micro-batch's mean loss is weighted by
+its share of the batch's loss denominator (see `loss_denominator`): for
+token-level losses that is its share of the real target tokens, so the step
+equals one step on the whole batch, not a mean of per-micro-batch means.
+
+Example:
+
+>>> accumulate_gradients(model, steps=4)   # before model.compile
+>>> model.fit(batches_of_128_rows)          # four micro-batches of 32 per step
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras.src.losses.loss import unscale_loss_for_distribution
+
+_ACCUMULATING_CLASSES: dict[type, type] = {}
+
+
+def loss_denominator(loss: keras.losses.Loss | None, y, sample_weight) -> tf.Tensor:
+    """What ``loss`` divides its summed values by on a batch, as float32.
+
+    ``mean_with_sample_weight`` divides by the summed sample weights; a loss
+    with an ``ignore_class`` by the targets that are not ignored (Keras
+    rescales its mask so); any other mean loss by the number of rows.
+    """
+    reduction = getattr(loss, "reduction", None)
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
+        return tf.reduce_sum(tf.cast(sample_weight, tf.float32))
+    ignore_class = getattr(loss, "ignore_class", None)
+    if ignore_class is not None and y is not None:
+        return tf.reduce_sum(tf.cast(tf.not_equal(tf.cast(y, tf.int64), ignore_class), tf.float32))
+    rows = tf.shape(tf.nest.flatten(y)[0])[0] if y is not None else 0
+    return tf.cast(rows, tf.float32)
+
+
+class AccumulatingTrainStep:
+    """Mixin for a Keras model: `train_step` over ``_accumulation_steps`` micro-batches."""
+
+    _accumulation_steps: int = 1
+
+    def train_step(self, data):
+        if self._accumulation_steps <= 1:
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        rows = tf.shape(tf.nest.flatten(x)[0])[0]
+        micro = (rows + self._accumulation_steps - 1) // self._accumulation_steps
+        count = (rows + micro - 1) // micro
+        total = tf.maximum(loss_denominator(self.loss, y, sample_weight), 1e-12)
+        weights = self.trainable_weights
+
+        def micro_step(index, gradients, loss_sum):
+            part = lambda tree: _rows(tree, index * micro, micro)  # noqa: E731
+            xi, yi, wi = part(x), part(y), part(sample_weight)
+            with tf.GradientTape() as tape:
+                predictions = self(xi, training=True)
+                loss = self._compute_loss(x=xi, y=yi, y_pred=predictions, sample_weight=wi,
+                                          training=True)
+                loss = loss * tf.cast(loss_denominator(self.loss, yi, wi) / total, loss.dtype)
+                scaled = self.optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled, weights)
+            self.compute_metrics(xi, yi, predictions, sample_weight=wi)
+            summed = [g + _dense(d, g) for g, d in zip(gradients, grads)]
+            return index + 1, summed, loss_sum + tf.cast(loss, tf.float32)
+
+        zeros = [tf.zeros(w.shape, w.dtype) for w in weights]
+        _, gradients, loss = tf.while_loop(
+            lambda index, *_: index < count, micro_step, (tf.constant(0), zeros, tf.constant(0.0)),
+            parallel_iterations=1)  # one micro-batch's activations alive at a time
+        self._loss_tracker.update_state(unscale_loss_for_distribution(loss), sample_weight=rows)
+        self.optimizer.apply_gradients(zip(gradients, weights))
+        return self.get_metrics_result()
+
+
+def accumulate_gradients(model: keras.Model, steps: int) -> keras.Model:
+    """Makes ``model`` take one optimizer step per ``steps`` micro-batches of each batch."""
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"training.gradient_accumulation_steps must be >= 1, got {steps}")
+    if steps > 1 and not isinstance(model, AccumulatingTrainStep):
+        base = type(model)
+        if base not in _ACCUMULATING_CLASSES:
+            _ACCUMULATING_CLASSES[base] = type(f"Accumulating{base.__name__}",
+                                               (AccumulatingTrainStep, base), {})
+        model.__class__ = _ACCUMULATING_CLASSES[base]
+    if isinstance(model, AccumulatingTrainStep):
+        model._accumulation_steps = steps
+    return model
+
+
+def _rows(tree, start, size):
+    return tf.nest.map_structure(lambda t: t[start:start + size], tree) if tree is not None else None
+
+
+def _dense(gradient, like: tf.Tensor) -> tf.Tensor:
+    if gradient is None:  # a weight this loss does not reach
+        return tf.zeros_like(like)
+    return tf.convert_to_tensor(gradient)

@@ -1,0 +1,86 @@
+"""Compile and fit for fine-tuning and pre-training alike: strategy, speed settings, resume.
+
+`compile_for_training` builds the optimizer, loss and metrics inside the
+strategy's scope with the run's gradient accumulation, ``steps_per_execution``
+and XLA settings. `fit_resumable` trains on one stream of all epochs' batches
+from a `ResumePoint`: a run resumed mid-epoch first finishes that epoch's
+remaining batches, then runs the rest, with one history.
+
+Example:
+
+>>> compile_for_training(model, training, steps, task.loss(training), task.metrics(), strategy)
+>>> start = restore_backup(model, folder.backup, steps)
+>>> history = fit_resumable(model, make_stream, start, steps, training.epochs, callbacks=callbacks)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from tfft.config import TrainingConfig
+from tfft.training.accumulation import accumulate_gradients
+from tfft.training.backup import ResumePoint
+from tfft.training.optimizers import build_optimizer
+
+LEARNING_RATE_SCALING = ("none", "linear", "sqrt")
+XLA_PAD_MULTIPLE = 32
+
+
+def rows_per_step(training: TrainingConfig) -> int:
+    """Rows the pipeline yields per optimizer step (all replicas, all micro-batches)."""
+    return int(training.batch_size) * int(training.gradient_accumulation_steps)
+
+
+def pad_multiple(training: TrainingConfig) -> int:
+    if training.pad_to_multiple_of is not None:
+        return int(training.pad_to_multiple_of)
+    return XLA_PAD_MULTIPLE if training.jit_compile else 1
+
+
+def effective_learning_rate(training: TrainingConfig) -> float:
+    """``learning_rate`` after the config's explicit batch-size rule."""
+    rule = training.learning_rate_scaling
+    if rule not in LEARNING_RATE_SCALING:
+        raise ValueError(f"training.learning_rate_scaling must be one of {LEARNING_RATE_SCALING}, got '{rule}'")
+    ratio = rows_per_step(training) / float(training.reference_batch_size)
+    return float(training.learning_rate) * {"none": 1.0, "linear": ratio, "sqrt": math.sqrt(ratio)}[rule]
+
+
+def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per_epoch: int,
+                         loss, metrics: list, strategy: tf.distribute.Strategy, **compile_args) -> None:
+    accumulate_gradients(model, training.gradient_accumulation_steps)
+    learning_rate = effective_learning_rate(training)
+    print(f"{strategy.num_replicas_in_sync} replica(s) × {training.batch_size // strategy.num_replicas_in_sync} "
+          f"rows × {training.gradient_accumulation_steps} micro-batch(es) = {rows_per_step(training)} rows "
+          f"per step; learning rate {learning_rate:g} (scaling: {training.learning_rate_scaling})",
+          file=sys.stderr, flush=True)
+    with strategy.scope():
+        model.compile(optimizer=build_optimizer(training, steps_per_epoch * training.epochs, learning_rate),
+                      loss=loss, metrics=metrics, steps_per_execution=training.steps_per_execution,
+                      jit_compile=bool(training.jit_compile), **compile_args)
+
+
+def fit_resumable(model: keras.Model, make_stream: Callable[[ResumePoint], tf.data.Dataset],
+                  start: ResumePoint, steps_per_epoch: int, epochs: int, **fit_args) -> dict[str, list]:
+    """Fits epochs ``start.epoch..epochs-1``, skipping ``start.batch`` batches of the first."""
+    history: dict[str, list] = {}
+    if start.batch and start.epoch < epochs:
+        _extend(history, model.fit(make_stream(start), steps_per_epoch=steps_per_epoch - start.batch,
+                                   initial_epoch=start.epoch, epochs=start.epoch + 1, **fit_args))
+        if model.stop_training:  # early stopping ended the run in that epoch
+            return history
+        start = ResumePoint(start.epoch + 1, 0)
+    if start.epoch < epochs:
+        _extend(history, model.fit(make_stream(start), steps_per_epoch=steps_per_epoch,
+                                   initial_epoch=start.epoch, epochs=epochs, **fit_args))
+    return history
+
+
+def _extend(history: dict[str, list], result: keras.callbacks.History) -> None:
+    for name, values in result.history.items():
+        history.setdefault(name, []).extend(values)
