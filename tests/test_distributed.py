@@ -1,4 +1,4 @@
-"""Training runs unchanged under MirroredStrategy (two logical CPUs, in a subprocess)."""
+"""MirroredStrategy on two logical CPUs gives one device's training; strategy choice; tf.data service."""
 
 import json
 import subprocess
@@ -6,7 +6,17 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+import pytest
+import tensorflow as tf
+
 from conftest import tiny_overrides
+
+from tfft.data.pipeline import EncodedSplit, training_dataset
+from tfft.training.fitting import numeric_only
+from tfft.training.strategy import is_chief, make_strategy
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -16,22 +26,88 @@ SCRIPT = textwrap.dedent("""
     sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
     from tfft.config import load_config
     from tfft.training.run import train
-    from tfft.training.strategy import make_strategy
-    strategy = make_strategy("mirrored")
     result = train(load_config(None, json.loads(sys.argv[2])), verbose=0)
-    print(json.dumps({"replicas": strategy.num_replicas_in_sync,
-                      "accuracy": result.metrics["validation"]["after"]["accuracy"],
+    print(json.dumps({"history": result.history, "metrics": result.metrics,
                       "export": str(result.export_path)}))
 """)
 
 
-def test_mirrored_strategy_on_two_cpus(tmp_path, sentiment_files):
-    overrides = tiny_overrides(tmp_path, sentiment_files, **{"training.distribute": "mirrored", "training.epochs": 3})
-    root = str(Path(__file__).resolve().parent.parent)
-    completed = subprocess.run([sys.executable, "-c", SCRIPT, root, json.dumps(overrides)],
+@pytest.fixture(scope="module")
+def dropout_free_backbone(tmp_path_factory) -> Path:
+    """A tiny random BERT preset without dropout, so two runs can agree step for step."""
+    import keras_hub
+
+    from tfft.backbones import SCRATCH_SIZES, load_backbone
+
+    folder = tmp_path_factory.mktemp("preset") / "tiny-no-dropout"
+    tokenizer = load_backbone("scratch:tiny", 32).tokenizer
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=tokenizer.vocabulary_size(), max_sequence_length=32,
+                                             dropout=0.0, **SCRATCH_SIZES["tiny"])
+    backbone.save_to_preset(str(folder))
+    tokenizer.save_to_preset(str(folder))
+    return folder
+
+
+def run_in_subprocess(overrides: list[str]) -> dict:
+    completed = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT), json.dumps(overrides)],
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert result["replicas"] == 2
-    assert result["accuracy"] > 0.5
-    assert (Path(result["export"]) / "saved_model.pb").is_file()
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_mirrored_on_two_cpus_follows_the_one_device_loss_trajectory(tmp_path, sentiment_files,
+                                                                     dropout_free_backbone):
+    runs = {}
+    for distribute in ("none", "mirrored"):
+        runs[distribute] = run_in_subprocess(tiny_overrides(tmp_path / distribute, sentiment_files, **{
+            "training.distribute": distribute, "training.epochs": 3, "model.dropout": 0.0,
+            "model.backbone": str(dropout_free_backbone)}))
+    one, two = runs["none"], runs["mirrored"]
+    assert one["metrics"]["training"]["replicas"] == 1 and two["metrics"]["training"]["replicas"] == 2
+    # Tolerance: float32 sums in another order, over 36 steps.
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-4)
+    np.testing.assert_allclose(two["history"]["val_loss"], one["history"]["val_loss"], rtol=1e-4)
+    # Metrics count every replica's rows: per-epoch accuracy matches one device's exactly.
+    assert two["history"]["accuracy"] == pytest.approx(one["history"]["accuracy"], abs=1e-6)
+    assert one["history"]["loss"][-1] < one["history"]["loss"][0]
+    assert (Path(two["export"]) / "saved_model.pb").is_file()
+
+
+def test_default_strategy_choice_and_errors(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("TPU_NAME", raising=False)
+    strategy = make_strategy("auto")  # no GPUs, no TPU, no cluster here
+    assert strategy.num_replicas_in_sync == 1 and is_chief(strategy)
+    with pytest.raises(ValueError, match="training.distribute must be one of"):
+        make_strategy("horovod")
+    with pytest.raises(ValueError, match="needs TF_CONFIG"):
+        make_strategy("multi_worker")
+    with pytest.raises(RuntimeError, match="no TPU could be reached.*TPU_NAME"):
+        make_strategy("tpu")
+
+
+def tiny_split(rows: int = 40) -> EncodedSplit:
+    lengths = np.arange(rows) % 5 + 2
+    ids = tf.RaggedTensor.from_row_lengths(np.arange(lengths.sum(), dtype="int32") % 97 + 1, lengths)
+    return EncodedSplit(ids, None, np.arange(rows, dtype="int32"), None)
+
+
+def test_tf_data_service_gives_the_local_pipelines_examples():
+    dispatcher = tf.data.experimental.service.DispatchServer(
+        tf.data.experimental.service.DispatcherConfig(port=0))
+    worker = tf.data.experimental.service.WorkerServer(  # noqa: F841  (kept alive for the test)
+        tf.data.experimental.service.WorkerConfig(dispatcher_address=dispatcher.target.split("://")[1]))
+    split = tiny_split()
+    local = training_dataset(split, 8, seed=4, epochs=2)
+    served = training_dataset(split, 8, seed=4, epochs=2, service=dispatcher.target)
+    assert served.cardinality().numpy() == local.cardinality().numpy() == 10
+    for (local_x, local_y), (served_x, served_y) in zip(local, served, strict=True):
+        assert local_y.numpy().tolist() == served_y.numpy().tolist()
+        assert (local_x["token_ids"].numpy() == served_x["token_ids"].numpy()).all()
+
+
+def test_string_tensors_never_reach_the_device():
+    assert numeric_only(training_dataset(tiny_split(), 8, seed=0)) is not None
+    texts = tf.data.Dataset.from_tensors(({"text": tf.constant(["a"]), "ids": tf.constant([1])}, tf.constant([0])))
+    with pytest.raises(ValueError, match="string tensor at 0/text.*tokenize in the input pipeline"):
+        numeric_only(texts)

@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | pretrain | evaluate | predict | export | info.
+"""The ``tfft`` command line: train | pretrain | evaluate | predict | export | info | launch.
 
 Examples:
 
@@ -10,6 +10,8 @@ Examples:
     tfft export --run runs/support-intents
     tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
+    tfft launch --workers 2 train --config configs/sst2.yaml   # MultiWorkerMirrored on this machine
+    tfft launch --emit k8s --workers 4 --image me/tfft:1 train --config configs/sst2.yaml > tfjob.yaml
 """
 
 from __future__ import annotations
@@ -83,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="describe an export or run, or the environment")
     info.add_argument("path", nargs="?", help="export or run folder")
+
+    launch = commands.add_parser(
+        "launch", help="run `train`/`pretrain` on several workers (MultiWorkerMirrored via TF_CONFIG)")
+    launch.add_argument("--workers", type=int, default=2, help="number of workers (default: %(default)s)")
+    launch.add_argument("--emit", choices=["k8s"], help="write a Kubeflow TFJob manifest instead of running")
+    launch.add_argument("--image", help="container image with tfft installed (for --emit k8s)")
+    launch.add_argument("--name", default="tfft", help="TFJob name (for --emit k8s)")
+    launch.add_argument("--volume-claim", default="tfft-runs",
+                        help="PersistentVolumeClaim all pods share for runs/ (for --emit k8s)")
+    launch.add_argument("--log-dir", help="where the non-chief workers' logs go (default: a temp folder)")
+    launch.add_argument("job", nargs=argparse.REMAINDER, help="train|pretrain and its arguments")
     return parser
 
 
@@ -280,6 +293,19 @@ def _export_adapters(args) -> int:
     return 0
 
 
+def run_launch(args) -> int:
+    from tfft.launch import launch_local, tfjob_manifest
+
+    if not args.job or args.job[0] not in ("train", "pretrain"):
+        raise ValueError("tfft launch needs the job to run, e.g. `tfft launch --workers 2 train --config C`")
+    if args.emit:
+        if not args.image:
+            raise ValueError("tfft launch --emit k8s needs --image (a container image with tfft installed)")
+        print(tfjob_manifest(args.job, args.workers, args.image, args.name, args.volume_claim), end="")
+        return 0
+    return launch_local(args.job, args.workers, args.log_dir)
+
+
 def run_info(args) -> int:
     from tfft.info import describe
 
@@ -288,7 +314,7 @@ def run_info(args) -> int:
 
 
 COMMANDS = {"train": run_train, "pretrain": run_pretrain, "evaluate": run_evaluate, "predict": run_predict,
-            "export": run_export, "info": run_info}
+            "export": run_export, "info": run_info, "launch": run_launch}
 
 
 if __name__ == "__main__":

@@ -13,13 +13,21 @@ Example:
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 
+_STEPS: "weakref.WeakKeyDictionary[keras.Model, tf.types.experimental.GenericFunction]" = \
+    weakref.WeakKeyDictionary()
+
+
 def predict_locally(model: keras.Model, dataset: tf.data.Dataset):
     """Concatenated outputs (an array, or a structure of arrays) of ``model`` on ``dataset``."""
-    step = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    if model not in _STEPS:  # one traced function per model, reused by every evaluation
+        _STEPS[model] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    step = _STEPS[model]
     outputs = [tf.nest.map_structure(np.asarray, step(batch)) for batch in dataset]
     return tf.nest.map_structure(lambda *parts: np.concatenate(parts), *outputs)

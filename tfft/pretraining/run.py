@@ -98,7 +98,8 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
     # Validation masks are drawn once and cached, so every evaluation scores the same task.
     validation = block_batches(validation_blocks, objective, EVAL_BATCH_SIZE).cache()
     before = _before_metrics(model, validation, folder, training.evaluate_before)
-    start = restore_backup(model, backup_source.backup, steps)
+    with strategy.scope():  # optimizer slots are created on restore
+        start = restore_backup(model, backup_source.backup, steps)
     meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps)))
     started = time.perf_counter()
     history = fit_resumable(model, make_stream, start, steps, training.epochs,
@@ -109,6 +110,7 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
     info = {"blocks": len(train_blocks), "block_tokens": max_length, "steps_per_epoch": steps,
             "epochs_run": len(history.get("loss", [])), "replicas": strategy.num_replicas_in_sync,
             "resumed_at_step": start.epoch * steps + start.batch,
+            "optimizer_steps": int(model.optimizer.iterations.numpy()),
             "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
             "throughput_first_epoch": meter.result()}
     after = model.evaluate(validation, return_dict=True, verbose=0)

@@ -45,6 +45,18 @@ class AccumulatingTrainStep:
 
     _accumulation_steps: int = 1
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras averages the first distributed batch with strategy.reduce to build
+        # shapes, which MultiWorkerMirrored cannot do for a dict of int tensors;
+        # the first replica's part has the same structure and dtypes.
+        if iterator is not None and self._distribute_strategy is not None:
+            for _, _, batches in iterator:
+                local = self._distribute_strategy.experimental_local_results
+                data_batch = tf.nest.map_structure(lambda value: local(value)[0], next(batches))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def train_step(self, data):
         if self._accumulation_steps <= 1:
             return super().train_step(data)
@@ -83,14 +95,13 @@ def accumulate_gradients(model: keras.Model, steps: int) -> keras.Model:
     steps = int(steps)
     if steps < 1:
         raise ValueError(f"training.gradient_accumulation_steps must be >= 1, got {steps}")
-    if steps > 1 and not isinstance(model, AccumulatingTrainStep):
+    if not isinstance(model, AccumulatingTrainStep):
         base = type(model)
         if base not in _ACCUMULATING_CLASSES:
             _ACCUMULATING_CLASSES[base] = type(f"Accumulating{base.__name__}",
                                                (AccumulatingTrainStep, base), {})
         model.__class__ = _ACCUMULATING_CLASSES[base]
-    if isinstance(model, AccumulatingTrainStep):
-        model._accumulation_steps = steps
+    model._accumulation_steps = steps
     return model
 
 

@@ -70,15 +70,29 @@ def fit_resumable(model: keras.Model, make_stream: Callable[[ResumePoint], tf.da
     """Fits epochs ``start.epoch..epochs-1``, skipping ``start.batch`` batches of the first."""
     history: dict[str, list] = {}
     if start.batch and start.epoch < epochs:
-        _extend(history, model.fit(make_stream(start), steps_per_epoch=steps_per_epoch - start.batch,
+        remaining = steps_per_epoch - start.batch
+        _extend(history, model.fit(numeric_only(make_stream(start)), steps_per_epoch=remaining,
                                    initial_epoch=start.epoch, epochs=start.epoch + 1, **fit_args))
         if model.stop_training:  # early stopping ended the run in that epoch
             return history
         start = ResumePoint(start.epoch + 1, 0)
     if start.epoch < epochs:
-        _extend(history, model.fit(make_stream(start), steps_per_epoch=steps_per_epoch,
+        _extend(history, model.fit(numeric_only(make_stream(start)), steps_per_epoch=steps_per_epoch,
                                    initial_epoch=start.epoch, epochs=epochs, **fit_args))
     return history
+
+
+def numeric_only(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """``dataset``, after checking no string tensor would reach the accelerator.
+
+    Tokenization belongs in the host-side pipeline: TPUs (and XLA) take no strings.
+    """
+    for path, spec in keras.tree.flatten_with_path(dataset.element_spec):
+        if spec.dtype == tf.string:
+            where = "/".join(map(str, path)) or "the top level"
+            raise ValueError(f"training batches hold a string tensor at {where}; "
+                             f"tokenize in the input pipeline so only numbers reach the device")
+    return dataset
 
 
 def _extend(history: dict[str, list], result: keras.callbacks.History) -> None:

@@ -1,5 +1,10 @@
 """AdamW as BERT fine-tuning expects it: no decay on LayerNorm or bias, clipped gradients.
 
+Clipping is by the norm of the whole batch's gradient, as on one device: Keras
+clips each replica's part before summing them under a tf.distribute strategy,
+and measures a sparse embedding gradient by its un-summed rows. `AdamW` sums
+across replicas first and densifies before measuring.
+
 Example:
 
 >>> optimizer = build_optimizer(TrainingConfig(learning_rate=3e-5), total_steps=1000)
@@ -8,12 +13,39 @@ Example:
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 from tfft.config import TrainingConfig
 from tfft.training.schedules import WarmupDecay
 
 # Keras names LayerNorm weights gamma/beta; keras-hub names its norms *layer_norm*.
 NO_DECAY = ["bias", "gamma", "beta", "layer_norm", "LayerNorm"]
+
+
+@keras.saving.register_keras_serializable(package="tfft")
+class AdamW(keras.optimizers.AdamW):
+    """Keras AdamW whose ``global_clipnorm`` sees the summed, dense gradient."""
+
+    def _clip_gradients(self, grads):
+        if not self.global_clipnorm:
+            return super()._clip_gradients(grads)
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        if self._sums_before_clipping():
+            present = [index for index, g in enumerate(grads) if g is not None]
+            summed = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, [grads[i] for i in present])
+            for index, g in zip(present, summed):
+                grads[index] = g
+        return super()._clip_gradients(grads)
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        if self._sums_before_clipping():  # `_clip_gradients` summed them already
+            return list(grads_and_vars)
+        return super()._all_reduce_sum_gradients(grads_and_vars)
+
+    def _sums_before_clipping(self) -> bool:
+        context = tf.distribute.get_replica_context()
+        return bool(self.global_clipnorm) and context is not None and context.num_replicas_in_sync > 1
 
 
 def build_optimizer(training: TrainingConfig, total_steps: int,
@@ -25,7 +57,7 @@ def build_optimizer(training: TrainingConfig, total_steps: int,
         total_steps=total_steps,
         decay=training.decay,
     )
-    optimizer = keras.optimizers.AdamW(
+    optimizer = AdamW(
         learning_rate=schedule,
         weight_decay=training.weight_decay,
         epsilon=1e-6,

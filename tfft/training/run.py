@@ -185,7 +185,8 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
         f"{parameters['trainable_parameters']:,} trainable ({parameters['trainable_percent']}%)")
 
     before = _before_metrics(config, folder, model, task, encoder, validation)
-    start = restore_backup(model, backup_source.backup, steps)
+    with strategy.scope():  # optimizer slots are created on restore
+        start = restore_backup(model, backup_source.backup, steps)
     meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps)))
     val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     started = time.perf_counter()
@@ -198,6 +199,7 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     training_info = {
         "rows": len(splits.train), "steps_per_epoch": steps, "replicas": strategy.num_replicas_in_sync,
         "epochs_run": len(history.get("loss", [])), "resumed_at_step": start.epoch * steps + start.batch,
+        "optimizer_steps": int(model.optimizer.iterations.numpy()),
         "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
         "throughput_first_epoch": meter.result(), **parameters,
     }

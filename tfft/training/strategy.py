@@ -29,6 +29,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from tfft.training.keras_fixes import patch_multi_worker_reduce
+
 DISTRIBUTE = ("auto", "none", "mirrored", "multi_worker", "tpu")
 
 
@@ -83,6 +85,7 @@ def _multi_worker() -> tf.distribute.Strategy:
     if not os.environ.get("TF_CONFIG"):
         raise ValueError("training.distribute=multi_worker needs TF_CONFIG (cluster and task); "
                          "`tfft launch --workers N` sets it for a local run")
+    patch_multi_worker_reduce()
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
