@@ -1,0 +1,88 @@
+"""Speed settings: mixed precision, XLA with few shapes, steps_per_execution, profiling, LR rule."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import tiny_config
+
+from tfft.backbones import load_backbone
+from tfft.config import ModelConfig, TrainingConfig
+from tfft.training.fitting import compile_for_training, effective_learning_rate, pad_multiple
+from tfft.training.precision import auto_precision, cpu_has_bf16, set_precision
+from tfft.training.run import train
+from tfft.training.run_callbacks import profile_range
+
+
+@pytest.fixture
+def restore_policy():
+    yield
+    set_precision(None)
+
+
+def tiny_classifier():
+    from tfft.tasks.classification import ClassificationTask
+
+    task = ClassificationTask({"pooling": "mean"}, None)
+    task.vocabulary = ["negative", "positive"]
+    return task, task.build_model(load_backbone("scratch:tiny", 16).backbone, ModelConfig(max_length=16))
+
+
+def test_mixed_float16_scales_the_loss_and_keeps_logits_float32(restore_policy):
+    assert set_precision("mixed_float16") == "mixed_float16"
+    task, model = tiny_classifier()
+    compile_for_training(model, TrainingConfig(), 10, task.loss(TrainingConfig()), [],
+                         tf.distribute.get_strategy())
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)  # dynamic loss scaling
+    x = {"token_ids": np.full((4, 16), 7, "int32"), "segment_ids": np.zeros((4, 16), "int32"),
+         "padding_mask": np.ones((4, 16), "int32")}
+    assert model(x).dtype == "float32"
+    assert any(w.dtype == "float32" for w in model.trainable_weights)  # float32 master weights
+    loss = model.train_on_batch(x, keras.utils.to_categorical([0, 1, 0, 1], 2))
+    assert np.isfinite(loss)
+
+
+def test_auto_precision_follows_the_hardware(tmp_path):
+    with_bf16, without = tmp_path / "bf16", tmp_path / "plain"
+    with_bf16.write_text("flags\t\t: fpu avx512f avx512_bf16 amx_tile\n")
+    without.write_text("flags\t\t: fpu sse2 avx2\n")
+    assert cpu_has_bf16(with_bf16) and not cpu_has_bf16(without)
+    assert not cpu_has_bf16(tmp_path / "missing")
+    assert auto_precision() == ("mixed_bfloat16" if cpu_has_bf16() else "float32")  # no GPU here
+
+
+def test_learning_rate_rule_is_explicit():
+    base = dict(learning_rate=1e-4, batch_size=64, gradient_accumulation_steps=2, reference_batch_size=32)
+    assert effective_learning_rate(TrainingConfig(**base)) == pytest.approx(1e-4)
+    assert effective_learning_rate(TrainingConfig(**base, learning_rate_scaling="linear")) == pytest.approx(4e-4)
+    assert effective_learning_rate(TrainingConfig(**base, learning_rate_scaling="sqrt")) == pytest.approx(2e-4)
+    with pytest.raises(ValueError, match="learning_rate_scaling"):
+        effective_learning_rate(TrainingConfig(learning_rate_scaling="cubic"))
+
+
+def test_xla_pads_to_few_shapes_by_default():
+    assert pad_multiple(TrainingConfig(jit_compile=True)) == 32
+    assert pad_multiple(TrainingConfig()) == 1
+    assert pad_multiple(TrainingConfig(jit_compile=True, pad_to_multiple_of=16)) == 16
+
+
+def test_profile_steps_parse():
+    assert profile_range(None) == 0 and profile_range("3,5") == (3, 5)
+    with pytest.raises(ValueError, match="profile_steps"):
+        profile_range("5")
+    with pytest.raises(ValueError, match="0 < first <= last"):
+        profile_range("5,3")
+
+
+def test_xla_accumulation_steps_per_execution_and_a_profile(tmp_path, sentiment_files):
+    config = tiny_config(tmp_path, sentiment_files, **{
+        "training.jit_compile": True, "training.steps_per_execution": 2,
+        "training.gradient_accumulation_steps": 2, "training.batch_size": 4, "training.epochs": 4,
+        "training.profile_steps": "3,4"})
+    result = train(config, verbose=0)
+    training = result.metrics["training"]
+    assert training["steps_per_epoch"] == 11  # 86 rows / (4 rows × 2 micro-batches)
+    assert training["optimizer_steps"] == 4 * 11
+    assert result.metrics["validation"]["after"]["accuracy"] >= 0.9
+    assert list((result.run_dir / "logs").rglob("*.xplane.pb"))  # TensorBoard's profiler trace
