@@ -38,9 +38,8 @@ def one_step(per_token: bool, accumulation: int) -> list[np.ndarray]:
     loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1) if per_token
             else keras.losses.CategoricalCrossentropy(from_logits=True))
     # Plain SGD: Adam's first step is ~lr·sign(g), which turns float round-off in
-    # near-zero gradients into lr-sized differences. No clipping: Keras measures
-    # sparse embedding gradients by their un-summed rows, accumulation by the
-    # dense sum (the true norm), so clipped steps differ by design.
+    # near-zero gradients into lr-sized differences; the update is then the
+    # gradient itself, so weights compare gradients.
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss=loss)
     x, y = batch(per_token)
     model.train_on_batch(x, y)

@@ -188,3 +188,11 @@ def test_adamw_skips_decay_on_layer_norm_and_bias():
     decayed = {v.path for v in bundle.backbone.trainable_variables if optimizer._use_weight_decay(v)}
     assert any(path.endswith("kernel") for path in decayed)
     assert not any(path.endswith(("bias", "gamma", "beta")) for path in decayed)
+
+
+def test_clipping_measures_a_sparse_gradient_by_its_summed_rows():
+    # Row 1 appears twice: the true gradient row is 3 + 4 = 7, norm 7 (not sqrt(9 + 16) = 5).
+    sparse = tf.IndexedSlices(tf.constant([[3.0], [4.0]]), tf.constant([1, 1]), tf.constant([3, 1]))
+    optimizer = build_optimizer(TrainingConfig(clip_norm=1.0), total_steps=10)
+    (clipped,) = optimizer._clip_gradients([sparse])
+    assert np.allclose(tf.convert_to_tensor(clipped).numpy(), [[0.0], [1.0], [0.0]])

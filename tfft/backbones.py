@@ -38,6 +38,7 @@ SCRATCH_SIZES = {
     "tiny": dict(num_layers=2, num_heads=2, hidden_dim=32, intermediate_dim=128),
     "mini": dict(num_layers=4, num_heads=4, hidden_dim=128, intermediate_dim=512),
     "small": dict(num_layers=4, num_heads=8, hidden_dim=256, intermediate_dim=1024),
+    "base": dict(num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072),  # BERT-base's shape
 }
 SCRATCH_BERT = "scratch"
 SCRATCH_FAMILIES = {SCRATCH_BERT: keras_hub.models.BertBackbone,

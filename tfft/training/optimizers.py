@@ -2,8 +2,9 @@
 
 Clipping is by the norm of the whole batch's gradient, as on one device: Keras
 clips each replica's part before summing them under a tf.distribute strategy,
-and measures a sparse embedding gradient by its un-summed rows. `AdamW` sums
-across replicas first and densifies before measuring.
+and measures a sparse embedding gradient by its un-summed rows (a token seen
+twice counts twice). `AdamW` sums across replicas first and merges duplicate
+rows before measuring.
 
 Example:
 
@@ -29,14 +30,14 @@ class AdamW(keras.optimizers.AdamW):
     def _clip_gradients(self, grads):
         if not self.global_clipnorm:
             return super()._clip_gradients(grads)
-        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        grads = list(grads)
         if self._sums_before_clipping():
             present = [index for index, g in enumerate(grads) if g is not None]
             summed = tf.distribute.get_replica_context().all_reduce(
                 tf.distribute.ReduceOp.SUM, [grads[i] for i in present])
             for index, g in zip(present, summed):
                 grads[index] = g
-        return super()._clip_gradients(grads)
+        return super()._clip_gradients([_merge_duplicate_rows(g) for g in grads])
 
     def _all_reduce_sum_gradients(self, grads_and_vars):
         if self._sums_before_clipping():  # `_clip_gradients` summed them already
@@ -46,6 +47,15 @@ class AdamW(keras.optimizers.AdamW):
     def _sums_before_clipping(self) -> bool:
         context = tf.distribute.get_replica_context()
         return bool(self.global_clipnorm) and context is not None and context.num_replicas_in_sync > 1
+
+
+def _merge_duplicate_rows(gradient):
+    """A sparse gradient with one row per index, so its values' norm is the true norm."""
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    rows, positions = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, positions, tf.shape(rows)[0])
+    return tf.IndexedSlices(values, rows, gradient.dense_shape)
 
 
 def build_optimizer(training: TrainingConfig, total_steps: int,
