@@ -36,6 +36,7 @@ SETTINGS: dict[str, list[str]] = {
     "bf16": ["training.mixed_precision=mixed_bfloat16"],
     "xla": ["training.jit_compile=true"],
     "bf16 + xla": ["training.mixed_precision=mixed_bfloat16", "training.jit_compile=true"],
+    "xla, one shape": ["training.jit_compile=true", "training.pad_to_multiple_of=128"],
     "steps_per_execution=8": ["training.steps_per_execution=8"],
     "accumulate 4 × 8 rows": ["training.batch_size=8", "training.gradient_accumulation_steps=4"],
     "no gradient clipping": ["training.clip_norm=null"],
@@ -108,7 +109,7 @@ def measure(args, model: str, setting: str) -> dict:
     network = task.build_model(bundle.backbone, config.model)
     split = task.encode(encoder, splits.train, training, with_weights=True)
     compile_for_training(network, training, count_batches(len(split), rows_per_step(training)),
-                         task.loss(training), task.metrics(), strategy, weighted_metrics=[])
+                         task.loss(training), task.metrics, strategy, weighted_metrics=[])
     stream = training_dataset(split, rows_per_step(training), training.seed, training.length_group_batches,
                               pad_to_multiple_of=pad_multiple(training)).take(warmup + steps)
     meter = ThroughputMeter(lambda: batch_counts(stream), skip_steps=warmup)

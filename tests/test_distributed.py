@@ -95,7 +95,7 @@ def tiny_split(rows: int = 40) -> EncodedSplit:
 def test_tf_data_service_gives_the_local_pipelines_examples():
     dispatcher = tf.data.experimental.service.DispatchServer(
         tf.data.experimental.service.DispatcherConfig(port=0))
-    worker = tf.data.experimental.service.WorkerServer(  # noqa: F841  (kept alive for the test)
+    worker = tf.data.experimental.service.WorkerServer(
         tf.data.experimental.service.WorkerConfig(dispatcher_address=dispatcher.target.split("://")[1]))
     split = tiny_split()
     local = training_dataset(split, 8, seed=4, epochs=2)
@@ -104,6 +104,8 @@ def test_tf_data_service_gives_the_local_pipelines_examples():
     for (local_x, local_y), (served_x, served_y) in zip(local, served, strict=True):
         assert local_y.numpy().tolist() == served_y.numpy().tolist()
         assert (local_x["token_ids"].numpy() == served_x["token_ids"].numpy()).all()
+    worker.stop()
+    dispatcher.stop()
 
 
 def test_string_tensors_never_reach_the_device():

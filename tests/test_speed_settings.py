@@ -32,7 +32,7 @@ def tiny_classifier():
 def test_mixed_float16_scales_the_loss_and_keeps_logits_float32(restore_policy):
     assert set_precision("mixed_float16") == "mixed_float16"
     task, model = tiny_classifier()
-    compile_for_training(model, TrainingConfig(), 10, task.loss(TrainingConfig()), [],
+    compile_for_training(model, TrainingConfig(), 10, task.loss(TrainingConfig()), list,
                          tf.distribute.get_strategy())
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)  # dynamic loss scaling
     x = {"token_ids": np.full((4, 16), 7, "int32"), "segment_ids": np.zeros((4, 16), "int32"),
@@ -86,3 +86,20 @@ def test_xla_accumulation_steps_per_execution_and_a_profile(tmp_path, sentiment_
     assert training["optimizer_steps"] == 4 * 11
     assert result.metrics["validation"]["after"]["accuracy"] >= 0.9
     assert list((result.run_dir / "logs").rglob("*.xplane.pb"))  # TensorBoard's profiler trace
+
+
+def test_throughput_counts_the_steps_each_report_covers(monkeypatch):
+    from tfft.training import throughput
+
+    clock = iter([0.0, 1.0, 2.0, 3.0, 3.5])  # begin, then one report per 8 steps (steps_per_execution)
+    monkeypatch.setattr(throughput.time, "perf_counter", lambda: next(clock))
+    meter = throughput.ThroughputMeter(lambda: np.tile([[8, 100]], (20, 1)), skip_steps=8)
+    meter.on_train_begin()
+    for last_step in (7, 15, 19):
+        meter.on_train_batch_end(last_step)
+    meter.on_epoch_end(0)
+    meter.on_train_batch_end(7)  # the next epoch is not timed
+    result = meter.result()
+    assert result["measured_steps"] == 12  # steps 9..20, timed from the report after step 8
+    assert result["tokens_per_second"] == pytest.approx(12 * 100 / 2.0)
+    assert result["first_step_seconds"] == 1.0

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,13 +36,13 @@ from tfft.pretraining.packing import pack_blocks, tokenize_documents
 from tfft.run_folder import RunFolder
 from tfft.trained_model import load_tokenizer
 from tfft.training.freezing import apply_freezing
-from tfft.training.backup import ResumePoint, restore_backup
-from tfft.training.fitting import compile_for_training, fit_resumable, rows_per_step
+from tfft.training.backup import ResumePoint
+from tfft.training.fitting import compile_for_training, fit_run, rows_per_step
 from tfft.training.precision import set_precision
 from tfft.training.run_callbacks import early_stopping, folder_callbacks
 from tfft.training.strategy import make_strategy
 from tfft.training.worker_folder import open_run_folder
-from tfft.training.throughput import ThroughputMeter, TokenRateLogger, batch_counts
+from tfft.training.throughput import TokenRateLogger
 
 EVAL_BATCH_SIZE = 64
 
@@ -89,7 +88,7 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
 
     training = config.training
     steps = count_batches(len(train_blocks), rows_per_step(training))
-    compile_for_training(model, training, steps, objective.loss(), objective.metrics(), strategy)
+    compile_for_training(model, training, steps, objective.loss(), objective.metrics, strategy)
     log(f"{len(train_blocks)} training blocks of {max_length} tokens ({steps} steps/epoch), "
         f"{len(validation_blocks)} validation blocks, {model.count_params():,} parameters")
 
@@ -98,21 +97,11 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
     # Validation masks are drawn once and cached, so every evaluation scores the same task.
     validation = block_batches(validation_blocks, objective, EVAL_BATCH_SIZE).cache()
     before = _before_metrics(model, validation, folder, training.evaluate_before)
-    with strategy.scope():  # optimizer slots are created on restore
-        start = restore_backup(model, backup_source.backup, steps)
-    meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps)))
-    started = time.perf_counter()
-    history = fit_resumable(model, make_stream, start, steps, training.epochs,
-                            validation_data=validation, verbose=verbose,
-                            callbacks=_callbacks(config, folder, meter) + objective.callbacks(
-                                backbone, tokenizer, sample_prompts(validation_corpus), folder.logs),
-                            shuffle=False)  # the pipeline shuffles with the run seed
-    info = {"blocks": len(train_blocks), "block_tokens": max_length, "steps_per_epoch": steps,
-            "epochs_run": len(history.get("loss", [])), "replicas": strategy.num_replicas_in_sync,
-            "resumed_at_step": start.epoch * steps + start.batch,
-            "optimizer_steps": int(model.optimizer.iterations.numpy()),
-            "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
-            "throughput_first_epoch": meter.result()}
+    callbacks = _callbacks(config, folder) + objective.callbacks(
+        backbone, tokenizer, sample_prompts(validation_corpus), folder.logs)
+    history, fitted = fit_run(model, make_stream, steps, training, strategy, backup_source.backup, callbacks,
+                              validation_data=validation, verbose=verbose)
+    info = {"blocks": len(train_blocks), "block_tokens": max_length, **fitted, "resumed": resumed}
     after = model.evaluate(validation, return_dict=True, verbose=0)
     preset = _save_preset(backbone, tokenizer, folder)
     metrics = {"validation": {"before": before, "after": _floats(after)}, "training": info,
@@ -193,11 +182,10 @@ def _before_metrics(model, validation, folder: RunFolder, evaluate: bool) -> dic
     return before
 
 
-def _callbacks(config: RunConfig, folder: RunFolder, meter: ThroughputMeter) -> list:
+def _callbacks(config: RunConfig, folder: RunFolder) -> list:
     training = config.training
-    tokens_per_step = training.batch_size * config.model.max_length
+    tokens_per_step = rows_per_step(training) * config.model.max_length
     return [
-        meter,
         TokenRateLogger(folder.logs, tokens_per_step, training.log_every_steps),
         *folder_callbacks(folder, training),
         *early_stopping(training, training.monitor or "val_loss"),

@@ -2,21 +2,25 @@
 
 `compile_for_training` builds the optimizer, loss and metrics inside the
 strategy's scope with the run's gradient accumulation, ``steps_per_execution``
-and XLA settings. `fit_resumable` trains on one stream of all epochs' batches
-from a `ResumePoint`: a run resumed mid-epoch first finishes that epoch's
-remaining batches, then runs the rest, with one history.
+and XLA settings. `fit_run` restores the last backup and trains the remaining
+steps on one stream of all epochs' batches (`fit_resumable`: a run resumed
+mid-epoch first finishes that epoch's remaining batches, then runs the rest,
+with one history), measuring the first epoch's throughput.
 
 Example:
 
->>> compile_for_training(model, training, steps, task.loss(training), task.metrics(), strategy)
->>> start = restore_backup(model, folder.backup, steps)
->>> history = fit_resumable(model, make_stream, start, steps, training.epochs, callbacks=callbacks)
+>>> compile_for_training(model, training, steps, task.loss(training), task.metrics, strategy)
+>>> history, info = fit_run(model, make_stream, steps, training, strategy, folder.backup, callbacks)
+>>> info["optimizer_steps"] == steps * training.epochs
+True
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import time
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -24,8 +28,9 @@ import tensorflow as tf
 
 from tfft.config import TrainingConfig
 from tfft.training.accumulation import accumulate_gradients
-from tfft.training.backup import ResumePoint
+from tfft.training.backup import ResumePoint, restore_backup
 from tfft.training.optimizers import build_optimizer
+from tfft.training.throughput import ThroughputMeter, batch_counts
 
 LEARNING_RATE_SCALING = ("none", "linear", "sqrt")
 XLA_PAD_MULTIPLE = 32
@@ -52,7 +57,9 @@ def effective_learning_rate(training: TrainingConfig) -> float:
 
 
 def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per_epoch: int,
-                         loss, metrics: list, strategy: tf.distribute.Strategy, **compile_args) -> None:
+                         loss, make_metrics: Callable[[], list], strategy: tf.distribute.Strategy,
+                         **compile_args) -> None:
+    """Compiles ``model`` for the run, creating optimizer and metrics in ``strategy``'s scope."""
     accumulate_gradients(model, training.gradient_accumulation_steps)
     learning_rate = effective_learning_rate(training)
     print(f"{strategy.num_replicas_in_sync} replica(s) × {training.batch_size // strategy.num_replicas_in_sync} "
@@ -61,8 +68,27 @@ def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per
           file=sys.stderr, flush=True)
     with strategy.scope():
         model.compile(optimizer=build_optimizer(training, steps_per_epoch * training.epochs, learning_rate),
-                      loss=loss, metrics=metrics, steps_per_execution=training.steps_per_execution,
+                      loss=loss, metrics=make_metrics(), steps_per_execution=training.steps_per_execution,
                       jit_compile=bool(training.jit_compile), **compile_args)
+
+
+def fit_run(model: keras.Model, make_stream: Callable[[ResumePoint], tf.data.Dataset], steps_per_epoch: int,
+            training: TrainingConfig, strategy: tf.distribute.Strategy, backup_dir: Path,
+            callbacks: list, **fit_args) -> tuple[dict[str, list], dict]:
+    """Restores ``backup_dir``, fits what is left; returns the history and what to record of it."""
+    with strategy.scope():  # optimizer slots are created on restore
+        start = restore_backup(model, backup_dir, steps_per_epoch)
+    meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps_per_epoch)))
+    started = time.perf_counter()
+    history = fit_resumable(model, make_stream, start, steps_per_epoch, training.epochs,
+                            callbacks=[meter, *callbacks],
+                            shuffle=False, **fit_args)  # the stream shuffles with the run seed
+    info = {"steps_per_epoch": steps_per_epoch, "replicas": strategy.num_replicas_in_sync,
+            "epochs_run": len(history.get("loss", [])),
+            "resumed_at_step": start.epoch * steps_per_epoch + start.batch,
+            "optimizer_steps": int(model.optimizer.iterations.numpy()),
+            "seconds": round(time.perf_counter() - started, 2), "throughput_first_epoch": meter.result()}
+    return history, info
 
 
 def fit_resumable(model: keras.Model, make_stream: Callable[[ResumePoint], tf.data.Dataset],

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +37,11 @@ from tfft.tasks.base import Report
 from tfft.trained_model import load_trained_model, save_trained_model
 from tfft.training.freezing import apply_freezing
 from tfft.training.hparams import log_hparams
-from tfft.training.backup import ResumePoint, restore_backup
-from tfft.training.fitting import compile_for_training, fit_resumable, pad_multiple, rows_per_step
+from tfft.training.backup import ResumePoint
+from tfft.training.fitting import compile_for_training, fit_run, pad_multiple, rows_per_step
 from tfft.training.precision import set_precision
 from tfft.training.run_callbacks import early_stopping, folder_callbacks
 from tfft.training.strategy import is_chief, make_strategy
-from tfft.training.throughput import ThroughputMeter, batch_counts
 from tfft.training.worker_folder import open_run_folder
 
 EVAL_BATCH_SIZE = 64
@@ -70,13 +68,12 @@ def evaluate_split(model: keras.Model, task: Task, encoder, split: EncodedSplit)
 
 
 def _callbacks(config: RunConfig, folder: RunFolder, task: Task, encoder, validation: EncodedSplit,
-               meter: ThroughputMeter, peft: list) -> list:
+               peft: list) -> list:
     training = config.training
     evaluate = lambda model: evaluate_split(model, task, encoder, validation)  # noqa: E731
     # Task callbacks come first: they may add validation metrics to the epoch
     # logs that TensorBoard and early stopping then see.
     return [
-        meter,
         *peft,
         *task.callbacks(validation, evaluate, folder.logs, encoder),
         *folder_callbacks(folder, training),
@@ -177,7 +174,7 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
         training.epochs, start.epoch, start.batch, pad_multiple(training), training.data_service)
     # weighted_metrics=[]: keras-hub task models (CausalLM) otherwise add their own
     # accuracy, which would count the ignored prompt positions.
-    compile_for_training(model, training, steps, task.loss(training), task.metrics(), strategy,
+    compile_for_training(model, training, steps, task.loss(training), task.metrics, strategy,
                          weighted_metrics=[])
     parameters = trainable_summary(model)
     log(f"{len(splits.train)} training rows ({steps} steps/epoch), "
@@ -185,24 +182,12 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
         f"{parameters['trainable_parameters']:,} trainable ({parameters['trainable_percent']}%)")
 
     before = _before_metrics(config, folder, model, task, encoder, validation)
-    with strategy.scope():  # optimizer slots are created on restore
-        start = restore_backup(model, backup_source.backup, steps)
-    meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps)))
     val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
-    started = time.perf_counter()
-    history = fit_resumable(model, make_stream, start, steps, training.epochs,
-                            validation_data=val_batches, verbose=verbose,
-                            callbacks=_callbacks(config, folder, task, encoder, validation, meter,
-                                                 peft_callbacks(bundle.backbone, config, make_stream,
-                                                                steps * training.epochs, folder)),
-                            shuffle=False)  # the pipeline shuffles with the run seed
-    training_info = {
-        "rows": len(splits.train), "steps_per_epoch": steps, "replicas": strategy.num_replicas_in_sync,
-        "epochs_run": len(history.get("loss", [])), "resumed_at_step": start.epoch * steps + start.batch,
-        "optimizer_steps": int(model.optimizer.iterations.numpy()),
-        "seconds": round(time.perf_counter() - started, 2), "resumed": resumed,
-        "throughput_first_epoch": meter.result(), **parameters,
-    }
+    callbacks = _callbacks(config, folder, task, encoder, validation,
+                           peft_callbacks(bundle.backbone, config, make_stream, steps * training.epochs, folder))
+    history, fitted = fit_run(model, make_stream, steps, training, strategy, backup_source.backup, callbacks,
+                              validation_data=val_batches, verbose=verbose)
+    training_info = {"rows": len(splits.train), **fitted, "resumed": resumed, **parameters}
 
     metrics = _final_metrics(model, task, encoder, config, folder, splits, validation, before,
                              training_info)

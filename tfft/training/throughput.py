@@ -31,36 +31,45 @@ def batch_counts(dataset: tf.data.Dataset) -> np.ndarray:
 
 
 class ThroughputMeter(keras.callbacks.Callback):
-    """Times the batches of the first epoch and reports rates after ``skip_steps``."""
+    """Times the steps of the first epoch and reports rates after ``skip_steps``.
+
+    With ``steps_per_execution`` > 1 Keras reports every few steps; each report
+    says how many steps are done, so the counted batches always match the time.
+    """
 
     def __init__(self, counts: Callable[[], np.ndarray], skip_steps: int = 10):
         super().__init__()
         self.counts_fn = counts
         self.skip_steps = skip_steps
-        self.ends: list[float] = []
+        self.marks: list[tuple[int, float]] = []  # (steps done in the first epoch, time)
         self.counts: np.ndarray | None = None
 
     def on_train_begin(self, logs=None):
         self.counts = self.counts_fn()
+        self.marks, self.recording = [], True
         self.begin = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, logs=None):
-        if len(self.ends) < len(self.counts):
-            self.ends.append(time.perf_counter())
+        done = min(int(batch) + 1, len(self.counts))
+        if self.recording and (not self.marks or done > self.marks[-1][0]):
+            self.marks.append((done, time.perf_counter()))
+
+    def on_epoch_end(self, epoch: int, logs=None):
+        self.recording = False
 
     def result(self) -> dict[str, float]:
-        steps = len(self.ends)
-        if steps == 0:
+        if not self.marks:
             return {}
-        skip = self.skip_steps if steps > self.skip_steps + 1 else 0
-        start = self.ends[skip - 1] if skip else self.begin
-        seconds = self.ends[-1] - start
-        examples, tokens = self.counts[skip:steps].sum(axis=0)
+        last_step, last_time = self.marks[-1]
+        after_skip = [mark for mark in self.marks[:-1] if mark[0] >= self.skip_steps]
+        first_step, first_time = after_skip[0] if after_skip else (0, self.begin)
+        examples, tokens = self.counts[first_step:last_step].sum(axis=0)
+        seconds = last_time - first_time
         return {
             "examples_per_second": float(examples / seconds),
             "tokens_per_second": float(tokens / seconds),
-            "measured_steps": steps - skip,
-            "first_step_seconds": float(self.ends[0] - self.begin),
+            "measured_steps": last_step - first_step,
+            "first_step_seconds": float(self.marks[0][1] - self.begin),
         }
 
 
