@@ -93,6 +93,35 @@ def test_resume_after_kill_continues_at_next_epoch(tmp_path, sentiment_files, mo
     assert result.metrics["validation"]["before"] == json.loads((run_dir / "metrics_before.json").read_text())
 
 
+class CrashAtStep(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) == 17:
+            raise KeyboardInterrupt("killed mid-epoch")
+
+
+def test_resume_mid_epoch_continues_at_the_last_backup_step(tmp_path, sentiment_files, monkeypatch):
+    from tfft.training import run as run_module
+
+    config = tiny_config(tmp_path, sentiment_files, **{
+        "training.epochs": 3, "training.backup_every_steps": 5, "training.evaluate_before": False})
+    original = run_module._callbacks
+    monkeypatch.setattr(run_module, "_callbacks", lambda *a: original(*a) + [CrashAtStep()])
+    with pytest.raises(KeyboardInterrupt):
+        train(config, verbose=0)
+    monkeypatch.setattr(run_module, "_callbacks", original)
+    run_dir = tmp_path / "runs" / "tiny"
+    first_logs = set((run_dir / "logs" / "train").glob("events.out.tfevents.*"))
+    training = train(config, verbose=0).metrics["training"]
+    # Backups at steps 5, 10, 11 (epoch end), 16: the crash at 17 loses one step.
+    assert training["steps_per_epoch"] == 11
+    assert training["resumed_at_step"] == 16 and training["optimizer_steps"] == 33
+    assert training["epochs_run"] == 2  # the rest of epoch 2, then epoch 3
+    resumed_logs = set((run_dir / "logs" / "train").glob("events.out.tfevents.*")) - first_logs
+    steps = {event.step for path in resumed_logs for event in tf.compat.v1.train.summary_iterator(str(path))
+             for value in event.summary.value if value.tag == "batch_loss"}
+    assert steps and min(steps) > 16 and max(steps) <= 33  # TensorBoard curves continue, not restart
+
+
 def test_a_run_still_training_is_not_resumed_by_a_second_process(tmp_path, sentiment_files):
     import socket
     import subprocess

@@ -29,9 +29,17 @@ def folder_callbacks(folder: RunFolder, training: TrainingConfig) -> list[keras.
         StepBackup(folder.backup, training.backup_every_steps),
         EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
         LearningRateLogger(folder.logs, training.log_every_steps),
-        keras.callbacks.TensorBoard(str(folder.logs), update_freq=training.log_every_steps,
-                                    profile_batch=profile_range(training.profile_steps)),
+        StepTensorBoard(str(folder.logs), update_freq=training.log_every_steps,
+                        profile_batch=profile_range(training.profile_steps)),
     ]
+
+
+class StepTensorBoard(keras.callbacks.TensorBoard):
+    """TensorBoard counting batches from the optimizer's step, so a resumed run's curves continue."""
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._global_train_batch = int(self.model.optimizer.iterations.numpy())
 
 
 def profile_range(steps: str | None) -> tuple[int, int] | int:
