@@ -41,7 +41,11 @@ def loss_denominator(loss: keras.losses.Loss | None, y, sample_weight) -> tf.Ten
 
 
 class AccumulatingTrainStep:
-    """Mixin for a Keras model: `train_step` over ``_accumulation_steps`` micro-batches."""
+    """Mixin for a Keras model: `train_step` over ``_accumulation_steps`` micro-batches.
+
+    Every tfft training model gets it (one micro-batch is Keras's own step); it
+    also carries the symbolic build that works under MultiWorkerMirrored.
+    """
 
     _accumulation_steps: int = 1
 

@@ -2,8 +2,9 @@
 
 The backup folder holds ``latest.weights.h5`` (model and optimizer variables)
 and ``state.json`` (the optimizer step it was taken at). A restarted run loads
-it and continues at that step: `resume_point` turns the step into (epoch,
-batch), and the training stream skips exactly the batches already trained on.
+it and continues at that step: `ResumePoint.at_step` turns the step into
+(epoch, batch), and the training stream skips exactly the batches already
+trained on.
 Under MultiWorkerMirrored every worker restores from the chief's folder, and
 only the chief's copy is written where the user keeps it.
 
