@@ -25,7 +25,7 @@ NO_DECAY = ["bias", "gamma", "beta", "layer_norm", "LayerNorm"]
 
 @keras.saving.register_keras_serializable(package="tfft")
 class AdamW(keras.optimizers.AdamW):
-    """Keras AdamW whose ``global_clipnorm`` sees the summed, dense gradient."""
+    """Keras AdamW whose ``global_clipnorm`` sees the replica-summed gradient, duplicate rows merged."""
 
     def _clip_gradients(self, grads):
         if not self.global_clipnorm:
