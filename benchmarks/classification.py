@@ -15,7 +15,6 @@ Throughput follows the peers' rule: examples and real (non-pad) tokens in steps
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recipe import write_first_rows  # noqa: E402
+from recipe import last_json_line, write_first_rows, write_results  # noqa: E402
 
 DEFAULT_PEER_DIR = ROOT.parent / "shared" / "bench"
 DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
@@ -89,7 +88,7 @@ def run_peer(python: str, script: Path, args, name: str) -> dict | None:
     if completed.returncode != 0:
         print(f"{name} failed with exit code {completed.returncode}", file=sys.stderr)
         return None
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result = last_json_line(completed.stdout)
     result["framework"] = name
     return result
 
@@ -119,11 +118,7 @@ def main() -> None:
             if peer is not None:
                 rows.append(peer)
     print(table(rows))
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (output / f"classification-{stamp}.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    print(f"wrote {output / f'classification-{stamp}.json'}", file=sys.stderr)
+    print(f"wrote {write_results(Path(args.output), 'classification', rows)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recipe import write_first_rows  # noqa: E402
+from recipe import last_json_line, write_first_rows, write_results  # noqa: E402
 
 ALL_LINEAR = ("[query,key,value,attention_output,feedforward_intermediate_dense,"
               "feedforward_output_dense]")
@@ -133,13 +132,10 @@ def main() -> None:
         if done.returncode != 0:
             print(f"{name} failed (exit {done.returncode})", file=sys.stderr)
             continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append(last_json_line(done.stdout))
         print(table(rows, args.metric), file=sys.stderr, flush=True)
     print(table(rows, args.metric))
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    path = output / f"peft-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"argv": sys.argv[1:], "rows": rows}, indent=2), encoding="utf-8")
+    path = write_results(Path(args.output), "peft", {"argv": sys.argv[1:], "rows": rows})
     print(f"wrote {path}", file=sys.stderr)
 
 

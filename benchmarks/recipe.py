@@ -53,6 +53,20 @@ def parse_args(description: str, config: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
+def last_json_line(stdout: str) -> dict:
+    """The figures a benchmark process printed: its final stdout line, as JSON."""
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def write_results(folder: Path, name: str, payload) -> Path:
+    """Writes ``payload`` to ``folder/<name>-<timestamp>.json``; returns that path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return path
+
+
 def run_peer(hf_python: str, script: str, arguments: list[str]) -> dict:
     """Runs a peer script in its own venv; returns its final JSON line."""
     if not Path(hf_python).is_file():
@@ -61,7 +75,7 @@ def run_peer(hf_python: str, script: str, arguments: list[str]) -> dict:
                                capture_output=True, text=True)
     if completed.returncode != 0:
         return {"failed": completed.stderr[-2000:]}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return last_json_line(completed.stdout)
 
 
 def headline(metrics: dict, keys: tuple[str, ...]) -> dict:

@@ -13,7 +13,6 @@ All on SST-2 dev sentences, after 10 warm-up calls.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.classification import DEFAULT_HF_PYTHON, DEFAULT_PEER_DIR  # noqa: E402
+from recipe import last_json_line, write_results  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -100,7 +100,7 @@ def torch_latency(args) -> list[dict]:
     completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if completed.returncode != 0:
         return []
-    peer = json.loads(completed.stdout.strip().splitlines()[-1])
+    peer = last_json_line(completed.stdout)
     return [{"name": "HF + PyTorch, batch 1", "p50_ms": peer["latency_b1_p50_ms"],
              "p99_ms": peer["latency_b1_p99_ms"], "calls": peer["latency_n"]}]
 
@@ -117,9 +117,7 @@ def main() -> None:
     for row in rows:
         mine = ours[row["name"].split(", ")[1]]["p50_ms"]
         print(f"| {row['name']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {mine / row['p50_ms']:.2f} |")
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"serving_latency-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(rows, indent=2))
+    write_results(ROOT / "benchmarks" / "results", "serving_latency", rows)
 
 
 if __name__ == "__main__":

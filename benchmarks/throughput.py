@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recipe import write_first_rows  # noqa: E402
+from recipe import last_json_line, write_first_rows, write_results  # noqa: E402
 
 # name -> overrides of the sst2 recipe; "fp32" is the baseline every row is compared with.
 SETTINGS: dict[str, list[str]] = {
@@ -132,7 +132,7 @@ def run_row(args, model: str, setting: str) -> dict:
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0:
         raise RuntimeError(f"{model} / {setting} failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return last_json_line(completed.stdout)
 
 
 def table(rows: list[dict], peaks: dict[str, float]) -> str:
@@ -168,10 +168,7 @@ def main() -> None:
             rows.append(run_row(args, model, setting))
             print(f"{model} / {setting}: {rows[-1]['tokens_per_second']:,.0f} real tok/s", flush=True)
     print(table(rows, peaks))
-    output = Path(args.output) / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({"peaks": peaks, "rows": rows}, indent=2))
-    print(f"written to {output}")
+    print(f"written to {write_results(Path(args.output), 'throughput', {'peaks': peaks, 'rows': rows})}")
 
 
 if __name__ == "__main__":
