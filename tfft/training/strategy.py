@@ -38,8 +38,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     """The strategy ``name`` asks for; logs which one and how many replicas."""
     if name not in DISTRIBUTE:
         raise ValueError(f"training.distribute must be one of {DISTRIBUTE}, got '{name}'")
-    chosen = _auto_choice() if name == "auto" else name
-    strategy = _BUILDERS[chosen]()
+    strategy = _auto_strategy() if name == "auto" else _BUILDERS[name]()
     print(f"distribute={name}: {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
           f"replica(s){_role_suffix(strategy)}", file=sys.stderr, flush=True)
     return strategy
@@ -67,13 +66,17 @@ def _cluster(strategy: tf.distribute.Strategy) -> dict:
     return strategy.cluster_resolver.cluster_spec().as_dict()
 
 
-def _auto_choice() -> str:
+def _auto_strategy() -> tf.distribute.Strategy:
     cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
     if sum(len(tasks) for tasks in cluster.values()) > 1:
-        return "multi_worker"
+        return _multi_worker()
+    # /dev/vfio also exists on hosts without a TPU: a hint, confirmed by reaching one.
     if os.environ.get("TPU_NAME") or any(Path("/dev").glob("accel*")) or Path("/dev/vfio").is_dir():
-        return "tpu"
-    return "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "none"
+        try:
+            return _tpu()
+        except RuntimeError as error:
+            print(f"distribute=auto: not using a TPU ({error})", file=sys.stderr, flush=True)
+    return _mirrored() if len(tf.config.list_logical_devices("GPU")) > 1 else tf.distribute.get_strategy()
 
 
 def _mirrored() -> tf.distribute.Strategy:
@@ -94,7 +97,7 @@ def _tpu() -> tf.distribute.Strategy:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
-    except (ValueError, RuntimeError, tf.errors.OpError) as error:
+    except (ValueError, RuntimeError, OSError, tf.errors.OpError) as error:  # OSError: unreachable name
         raise RuntimeError(
             f"training.distribute=tpu: no TPU could be reached ({type(error).__name__}: {error}). "
             f"Run on a TPU VM or set TPU_NAME to the TPU's name or grpc:// address; "
