@@ -119,6 +119,11 @@ class ExportConfig:
     dir: str = "saved_models"
     version: int | None = None
     warmup_requests: int = 16
+    quantization: str | None = None  # int8: post-training int8 weights (tfft.export.quantize)
+
+    def __post_init__(self):
+        if self.quantization not in (None, "int8"):
+            raise ConfigError(f"export.quantization must be null or int8, got '{self.quantization}'")
 
 
 @dataclass

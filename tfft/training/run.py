@@ -24,17 +24,17 @@ import keras
 import tensorflow as tf
 
 from tfft.backbones import load_backbone
-from tfft.config import RunConfig, config_to_dict
+from tfft.config import RunConfig
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.data.splits import DataSplits, load_splits
-from tfft.export.saved_model import export_saved_model
+from tfft.export.from_run import export_run
 from tfft.peft import add_adapter, is_enabled, trainable_summary
 from tfft.peft.callbacks import peft_callbacks
 from tfft.peft.checkpoint import save_adapter
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.tasks.base import Report
-from tfft.trained_model import load_trained_model, save_trained_model
+from tfft.trained_model import save_trained_model
 from tfft.training.freezing import apply_freezing
 from tfft.training.hparams import log_hparams
 from tfft.training.backup import ResumePoint
@@ -136,18 +136,11 @@ def _final_metrics(model, task, encoder, config, folder, splits, validation, bef
     return metrics
 
 
-def _export(config: RunConfig, folder: RunFolder, metrics: dict, warmup) -> Path | None:
+def _export(config: RunConfig, folder: RunFolder, metrics: dict) -> Path | None:
     if not config.export.enabled:
         return None
-    # Export a fresh copy read back from the run folder: it carries no
-    # optimizer or distribution state, and proves the run folder is complete.
-    trained = load_trained_model(folder.path, for_export=True)
-    return export_saved_model(
-        trained.model, trained.encoder, trained.task, Path(config.export.dir) / config.name,
-        config.export.version,
-        metadata={"config": config_to_dict(config), "metrics": _headline(metrics), "run_dir": str(folder.path)},
-        warmup_inputs=warmup,
-    )
+    return export_run(folder.path, Path(config.export.dir) / config.name, config.export.version,
+                      config.export.quantization, metadata={"metrics": _headline(metrics)})
 
 
 def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
@@ -196,7 +189,7 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
         save_adapter(folder.adapter, model, bundle.backbone, config, task)
     warmup = task.serving_examples(splits.validation, config.export.warmup_requests) or None
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
-    export_path = _export(config, folder, metrics, warmup) if is_chief(strategy) else None
+    export_path = _export(config, folder, metrics) if is_chief(strategy) else None
     shutil.rmtree(folder.backup, ignore_errors=True)
     folder.mark_done()
     first = {name: values[0] for name, values in task.serving_examples(splits.validation, 1).items()}

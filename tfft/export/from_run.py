@@ -1,0 +1,41 @@
+"""Export a finished run folder as a new SavedModel version (float or int8).
+
+The model is read back from the run folder, so the export carries no
+optimizer or distribution state and proves the run folder is complete.
+
+Example:
+
+>>> export_run(Path("runs/sst2"), Path("saved_models/sst2"), quantization="int8")
+PosixPath('saved_models/sst2/2')
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tfft.config import config_to_dict
+from tfft.export.quantize import quantize_backbone
+from tfft.export.saved_model import export_saved_model
+from tfft.run_folder import RunFolder
+from tfft.trained_model import load_trained_model
+
+
+def export_run(
+    run_dir: Path,
+    model_root: Path,
+    version: int | None = None,
+    quantization: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Writes ``model_root/<version>`` from ``run_dir``'s weights; returns its path."""
+    trained = load_trained_model(Path(run_dir), for_export=True)
+    if quantization:
+        quantize_backbone(trained.backbone, quantization)
+    warmup_file = RunFolder(Path(run_dir)).warmup_texts
+    warmup = json.loads(warmup_file.read_text()) if warmup_file.is_file() else None
+    info = {"config": config_to_dict(trained.config), "run_dir": str(run_dir), "quantization": quantization,
+            **(metadata or {})}
+    return export_saved_model(trained.model, trained.encoder, trained.task, Path(model_root), version,
+                              metadata=info, warmup_inputs=warmup)
