@@ -25,6 +25,7 @@ from pathlib import Path
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
 from tfft.config import DEFAULT_CONFIG, ConfigError, DataConfig, load_config
 from tfft.data.errors import DataError
+from tfft.serving.errors import ServingError
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", help="write JSON lines here instead of stdout")
     predict.add_argument("--signature", default="serving_default",
                          help="signature to run (multi-adapter exports have one per task)")
+    predict.add_argument("--server", metavar="URL",
+                         help="ask a running TF Serving or `tfft serve` instead (http://HOST:8501 for REST, "
+                              "grpc://HOST:8500 for gRPC); EXPORT is then the served model's name")
+    predict.add_argument("--version", type=int, help="with --server: a specific model version")
+    predict.add_argument("--label", help="with --server: a version label such as stable or canary")
+    predict.add_argument("--timeout", type=float, default=10.0, help="with --server: seconds per request")
+    predict.add_argument("--retries", type=int, default=3, help="with --server: retries when unavailable")
 
     export = commands.add_parser("export", help="export a finished run as a new SavedModel version")
     sources = export.add_mutually_exclusive_group(required=True)
@@ -84,6 +92,40 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--version", type=int, help="integer version (default: next free)")
     export.add_argument("--quantize", choices=["int8"],
                         help="post-training int8 weights for the backbone (about 3.5x smaller)")
+
+    serve = commands.add_parser(
+        "serve", help="serve exports over TF Serving's REST and gRPC APIs (where TF Serving is not installed)")
+    serve.add_argument("models", nargs="*", help="model folders (saved_models/<name>), served under their names")
+    serve.add_argument("--model-config-file", help="a TF Serving models.config with local base paths, "
+                                                   "instead of model folders")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
+    serve.add_argument("--rest-port", type=int, default=8501, help="REST port (default: %(default)s)")
+    serve.add_argument("--grpc-port", type=int, default=8500, help="gRPC port (default: %(default)s)")
+    serve.add_argument("--keep-versions", type=int, default=1,
+                       help="serve the newest N versions of each folder (default: %(default)s)")
+    serve.add_argument("--enable-batching", action="store_true", help="batch concurrent requests per signature")
+    serve.add_argument("--batching-parameters-file", help="TF Serving batching_parameters.txt (implies batching)")
+    serve.add_argument("--max-batch-size", type=int, default=32, help="rows per batch (default: %(default)s)")
+    serve.add_argument("--batch-timeout-micros", type=int, default=2000,
+                       help="longest wait for a batch to fill (default: %(default)s)")
+    serve.add_argument("--max-request-bytes", type=int, default=4 * 1024 * 1024,
+                       help="larger request bodies get 413 (default: %(default)s)")
+    serve.add_argument("--poll-seconds", type=float, default=1.0,
+                       help="how often to look for new version folders (default: %(default)s)")
+
+    deploy = commands.add_parser("deploy", help="write a TF Serving bundle: configs, docker-compose, Kubernetes")
+    deploy.add_argument("models", nargs="+", help="model folders (saved_models/<name>)")
+    deploy.add_argument("--out", required=True, help="new folder for the bundle (never written over)")
+    deploy.add_argument("--label", action="append", default=[], metavar="MODEL:LABEL=VERSION",
+                        help="a version label, e.g. intents:stable=1 --label intents:canary=2 (repeatable)")
+    deploy.add_argument("--keep-versions", type=int, default=2, help="unlabelled models: newest N (default: 2)")
+    deploy.add_argument("--max-batch-size", type=int, default=32)
+    deploy.add_argument("--batch-timeout-micros", type=int, default=2000)
+    deploy.add_argument("--replicas", type=int, default=2, help="Kubernetes replicas (HPA minimum)")
+    deploy.add_argument("--max-replicas", type=int, default=8, help="HPA maximum")
+    deploy.add_argument("--image", help="serving image (default: tensorflow/serving:<TF version of the export>)")
+    deploy.add_argument("--models-claim", default="tfft-models",
+                        help="PersistentVolumeClaim holding the model folders (Kubernetes)")
 
     info = commands.add_parser("info", help="describe an export or run, or the environment")
     info.add_argument("path", nargs="?", help="export or run folder")
@@ -105,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError) as error:
+    except (ConfigError, DataError, FileNotFoundError, FileExistsError, ValueError, ServingError) as error:
         print(f"tfft {args.command}: error: {error}", file=sys.stderr)
         return 2
 
@@ -205,17 +247,14 @@ def run_evaluate(args) -> int:
 
 
 def run_predict(args) -> int:
-    from tfft.export.loaded import LoadedExport
-
-    exported = LoadedExport(args.export, args.signature)
-    names = exported.input_names
+    names, predict = _predictor(args)
     inputs = _file_inputs(args, names) if args.file else _command_line_inputs(args, names)
     if not inputs or not next(iter(inputs.values())):
         raise ValueError("nothing to predict: pass texts, --input NAME=VALUE or --file")
     if sorted(inputs) != sorted(names) or len({len(v) for v in inputs.values()}) != 1:
-        raise ValueError(f"{exported.path} takes inputs {names}; give each the same number of values "
+        raise ValueError(f"{args.export} takes inputs {names}; give each the same number of values "
                          f"(texts and --pair, or --input NAME=VALUE)")
-    outputs = exported.predict(inputs)
+    outputs = predict(inputs)
     rows = [{name: values[i] for name, values in inputs.items()} for i in range(len(inputs[names[0]]))]
     lines = [json.dumps({**row, **_row(outputs, i)}, ensure_ascii=False) for i, row in enumerate(rows)]
     if args.output:
@@ -224,6 +263,23 @@ def run_predict(args) -> int:
     else:
         print("\n".join(lines))
     return 0
+
+
+def _predictor(args):
+    """(input names in positional order, a function from named string lists to named outputs)."""
+    if not args.server:
+        from tfft.export.loaded import LoadedExport
+
+        exported = LoadedExport(args.export, args.signature)
+        return exported.input_names, exported.predict
+    from tfft.export.loaded import predict_in_batches
+    from tfft.serving.client import connect
+
+    client = connect(args.server, args.export, version=args.version, label=args.label,
+                     timeout=args.timeout, retries=args.retries)
+    # Metadata has no input order; tfft's pair inputs are named text, text_pair.
+    names = sorted(client.input_names(args.signature), key=lambda name: (name != "text", name))
+    return names, lambda inputs: predict_in_batches(lambda batch: client.predict(batch, args.signature), inputs)
 
 
 def _command_line_inputs(args, names: list[str]) -> dict[str, list[str]]:
@@ -301,6 +357,26 @@ def run_launch(args) -> int:
     return launch_local(args.job, args.workers, args.log_dir)
 
 
+def run_serve(args) -> int:
+    from tfft.serving.commands import serve
+
+    return serve(args)
+
+
+def run_deploy(args) -> int:
+    from tfft.serving.bundle import BundleOptions, write_bundle
+    from tfft.serving.commands import parse_labels
+
+    options = BundleOptions(keep_versions=args.keep_versions, labels=parse_labels(args.label),
+                            max_batch_size=args.max_batch_size, batch_timeout_micros=args.batch_timeout_micros,
+                            replicas=args.replicas, max_replicas=args.max_replicas, image=args.image,
+                            models_claim=args.models_claim)
+    for path in write_bundle([Path(m) for m in args.models], Path(args.out), options):
+        print(path)
+    print(f"run it: cd {args.out} && docker compose up   (or kubectl apply -f {args.out}/k8s/)")
+    return 0
+
+
 def run_info(args) -> int:
     from tfft.info import describe
 
@@ -309,7 +385,8 @@ def run_info(args) -> int:
 
 
 COMMANDS = {"train": run_train, "pretrain": run_pretrain, "evaluate": run_evaluate, "predict": run_predict,
-            "export": run_export, "info": run_info, "launch": run_launch}
+            "export": run_export, "info": run_info, "launch": run_launch, "serve": run_serve,
+            "deploy": run_deploy}
 
 
 if __name__ == "__main__":

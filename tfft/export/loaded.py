@@ -55,13 +55,19 @@ class LoadedExport:
         Outputs whose second axis varies by batch (entities per text, say) are
         padded to the widest batch with zeros / empty strings.
         """
-        size = len(next(iter(inputs.values())))
-        chunks: dict[str, list[np.ndarray]] = {}
-        for start in range(0, size, batch_size):
-            batch = {name: tf.constant(values[start:start + batch_size]) for name, values in inputs.items()}
-            for name, value in self.signature(**batch).items():
-                chunks.setdefault(name, []).append(value.numpy())
-        return {name: concatenate_padded(parts) for name, parts in chunks.items()}
+        return predict_in_batches(lambda batch: self.signature(**{
+            name: tf.constant(values) for name, values in batch.items()}), inputs, batch_size)
+
+
+def predict_in_batches(predict, inputs: dict[str, list], batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Calls ``predict`` on slices of ``batch_size`` rows; concatenates its outputs (numpy or tensors)."""
+    size = len(next(iter(inputs.values())))
+    chunks: dict[str, list[np.ndarray]] = {}
+    for start in range(0, size, batch_size):
+        batch = {name: values[start:start + batch_size] for name, values in inputs.items()}
+        for name, value in predict(batch).items():
+            chunks.setdefault(name, []).append(np.asarray(value))
+    return {name: concatenate_padded(parts) for name, parts in chunks.items()}
 
 
 def concatenate_padded(parts: list[np.ndarray]) -> np.ndarray:

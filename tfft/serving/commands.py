@@ -1,0 +1,70 @@
+"""The serving side of the command line: ``tfft serve`` and the ``--label`` syntax of ``tfft deploy``.
+
+Example:
+
+>>> parse_labels(["intents:stable=1", "intents:canary=2"])
+{'intents': {'stable': 1, 'canary': 2}}
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+from tfft.serving.batching import BatchingOptions
+from tfft.serving.config_protos import BatchingParameters, ModelServerConfig, read_text_proto
+from tfft.serving.model_registry import config_for_paths
+from tfft.serving.server import ModelServer
+
+
+def parse_labels(items: list[str]) -> dict[str, dict[str, int]]:
+    labels: dict[str, dict[str, int]] = {}
+    for item in items:
+        model, _, rest = item.partition(":")
+        label, _, version = rest.partition("=")
+        if not (model and label and version.isdigit()):
+            raise ValueError(f"--label '{item}' must look like MODEL:LABEL=VERSION, e.g. intents:stable=3")
+        labels.setdefault(model, {})[label] = int(version)
+    return labels
+
+
+def _server_config(args) -> ModelServerConfig:
+    if args.model_config_file:
+        if args.models:
+            raise ValueError("give model folders or --model-config-file, not both")
+        return read_text_proto(Path(args.model_config_file), ModelServerConfig)
+    if not args.models:
+        raise ValueError("tfft serve needs model folders (saved_models/<name>) or --model-config-file")
+    for model in args.models:
+        if not Path(model).is_dir():
+            raise FileNotFoundError(f"model folder {model} does not exist")
+    return config_for_paths([Path(m) for m in args.models], args.keep_versions)
+
+
+def _batching(args) -> BatchingOptions | None:
+    if args.batching_parameters_file:
+        return BatchingOptions.from_proto(read_text_proto(Path(args.batching_parameters_file), BatchingParameters))
+    if args.enable_batching:
+        return BatchingOptions(max_batch_size=args.max_batch_size, batch_timeout_micros=args.batch_timeout_micros)
+    return None
+
+
+def serve(args) -> int:
+    """Serves until interrupted (Ctrl-C or SIGTERM)."""
+    server = ModelServer(_server_config(args), args.host, args.rest_port, args.grpc_port, _batching(args),
+                         args.max_request_bytes, args.poll_seconds)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    server.start()
+    for name in server.registry.models:
+        versions = [row[0] for row in server.registry.status(name) if row[1] == "AVAILABLE"]
+        print(f"serving {name} versions {versions}", flush=True)
+    print(f"REST  http://{args.host}:{server.rest_port}/v1/models/<name>[:predict]", flush=True)
+    print(f"gRPC  {args.host}:{server.grpc_port} (tensorflow.serving.PredictionService)", flush=True)
+    print(f"batching: {server.service.batching or 'off'}; metrics at /monitoring/prometheus/metrics; "
+          f"Ctrl-C stops", flush=True)
+    stop.wait()
+    server.stop()
+    return 0
