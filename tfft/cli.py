@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | pretrain | evaluate | predict | export | info | launch.
+"""The ``tfft`` command line: train | pretrain | evaluate | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
@@ -10,6 +10,11 @@ Examples:
     tfft export --run runs/support-intents
     tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
+    tfft serve saved_models/support-intents --enable-batching      # REST :8501, gRPC :8500
+    tfft predict --server http://127.0.0.1:8501 support-intents "I was charged twice"
+    tfft deploy saved_models/support-intents --out deploy/ --label support-intents:stable=1
+    tfft update saved_models/support-intents --data new_tickets.csv   # publishes N+1 only if not worse
+    tfft rollback saved_models/support-intents
     tfft launch --workers 2 train --config configs/sst2.yaml   # MultiWorkerMirrored on this machine
     tfft launch --emit k8s --workers 4 --image me/tfft:1 train --config configs/sst2.yaml > tfjob.yaml
 """
@@ -126,6 +131,22 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--image", help="serving image (default: tensorflow/serving:<TF version of the export>)")
     deploy.add_argument("--models-claim", default="tfft-models",
                         help="PersistentVolumeClaim holding the model folders (Kubernetes)")
+
+    update = commands.add_parser(
+        "update", help="re-fine-tune the serving version on new data; publish N+1 only if not worse")
+    update.add_argument("model", help="model folder (saved_models/<name>); its newest version is the serving one")
+    update.add_argument("--data", required=True, help="new labelled data (same columns as the original run)")
+    update.add_argument("--holdout", help="file both versions are scored on (default: the run's validation file)")
+    update.add_argument("--margin", type=float, default=0.01,
+                        help="publish unless the candidate is worse than this on the metric (default: %(default)s)")
+    update.add_argument("--replay-ratio", type=float, default=1.0,
+                        help="rows of the old training data replayed per new row (default: %(default)s)")
+    update.add_argument("--metric", help="metric compared (default: the task's, e.g. accuracy)")
+    update.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override the update run's config, e.g. --set training.epochs=1")
+
+    rollback = commands.add_parser("rollback", help="stop serving the newest version (kept in .retired/)")
+    rollback.add_argument("model", help="model folder (saved_models/<name>)")
 
     info = commands.add_parser("info", help="describe an export or run, or the environment")
     info.add_argument("path", nargs="?", help="export or run folder")
@@ -377,6 +398,24 @@ def run_deploy(args) -> int:
     return 0
 
 
+def run_update(args) -> int:
+    from tfft.update import update_model
+
+    decision = update_model(Path(args.model), args.data, args.margin, args.replay_ratio, args.holdout,
+                            args.metric, args.overrides, verbose=1 if sys.stdout.isatty() else 2)
+    print(decision.summary())
+    return 0 if decision.published else 3
+
+
+def run_rollback(args) -> int:
+    from tfft.update import rollback
+
+    retired, serving = rollback(Path(args.model))
+    print(f"version {retired} moved to {Path(args.model) / '.retired' / str(retired)}; "
+          f"version {serving} serves again (TF Serving picks this up on its next poll)")
+    return 0
+
+
 def run_info(args) -> int:
     from tfft.info import describe
 
@@ -386,7 +425,7 @@ def run_info(args) -> int:
 
 COMMANDS = {"train": run_train, "pretrain": run_pretrain, "evaluate": run_evaluate, "predict": run_predict,
             "export": run_export, "info": run_info, "launch": run_launch, "serve": run_serve,
-            "deploy": run_deploy}
+            "deploy": run_deploy, "update": run_update, "rollback": run_rollback}
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class ModelConfig:
     dropout: float = 0.1
     freeze: str = "none"
     train_top_layers: int = 2
+    init_from: str | None = None  # a finished run folder: start from its weights and labels (same task)
 
 
 @dataclass
@@ -68,6 +69,8 @@ class DataConfig:
     label_delimiter: str | None = None
     validation_fraction: float = 0.1
     skip_bad_rows: bool = False
+    replay: str | None = None        # earlier training data; a sample of it is mixed into train
+    replay_ratio: float = 1.0        # replayed rows per new training row
     tfds_data_dir: str | None = None
 
 
@@ -249,7 +252,7 @@ def _resolve_data_paths(values: dict[str, Any], config_dir: Path) -> None:
     data = values.get("data")
     if not isinstance(data, dict):
         return
-    for key in ("train", "validation", "test"):
+    for key in ("train", "validation", "test", "replay"):
         value = data.get(key)
         if isinstance(value, str) and ":" not in value and not Path(value).is_absolute():
             beside = config_dir / value

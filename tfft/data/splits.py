@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from tfft.config import DataConfig
 from tfft.data.readers import TextExamples
+from tfft.data.replay import with_replay
 from tfft.tasks.base import Task
 
 
@@ -38,6 +39,8 @@ class DataSplits:
 def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
     """Reads the files, fits the task on all training rows, carves validation if needed."""
     train = task.read(data.train)
+    if data.replay:
+        train = with_replay(train, task.read(data.replay), data.replay_ratio, seed)
     task.fit(train)
     if data.validation:
         validation = task.read(data.validation)

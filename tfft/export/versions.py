@@ -29,9 +29,35 @@ def existing_versions(model_root: Path) -> list[int]:
     return sorted(int(p.name) for p in model_root.iterdir() if p.is_dir() and p.name.isdigit())
 
 
+RETIRED = ".retired"  # rolled-back versions: kept, but hidden from TF Serving (not an integer name)
+
+
+def retired_versions(model_root: Path) -> list[int]:
+    return existing_versions(Path(model_root) / RETIRED)
+
+
 def next_version(model_root: Path) -> int:
+    """One past every version ever published here, rolled-back ones included: numbers are never reused."""
+    versions = existing_versions(model_root) + retired_versions(model_root)
+    return max(versions) + 1 if versions else 1
+
+
+def retire_latest(model_root: Path) -> tuple[int, int]:
+    """Rolls back: moves the newest version into ``.retired/``; returns (retired, now serving)."""
     versions = existing_versions(model_root)
-    return versions[-1] + 1 if versions else 1
+    if len(versions) < 2:
+        raise ValueError(f"{model_root} has versions {versions}; rolling back needs an earlier one to serve")
+    retired = Path(model_root) / RETIRED
+    retired.mkdir(exist_ok=True)
+    os.rename(Path(model_root) / str(versions[-1]), retired / str(versions[-1]))
+    return versions[-1], versions[-2]
+
+
+def publish_copy(source: Path, model_root: Path, version: int) -> Path:
+    """Copies a finished export folder in as ``model_root/version`` (atomically, never over one)."""
+    with staging_folder(Path(model_root), version) as staging:
+        shutil.copytree(source, staging)
+    return Path(model_root) / str(version)
 
 
 @contextlib.contextmanager

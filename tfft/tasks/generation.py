@@ -61,6 +61,7 @@ class GenerationTask(Task):
 
     name = "generation"
     monitor = "val_loss"
+    quality_metric = "rougeL"
     option_names = frozenset({"prompt_template", "max_new_tokens", "truncate", "sampler", "num_beams",
                               "top_k", "top_p", "temperature", "stop_tokens", "parallel", "messages", "samples",
                               "seed"})

@@ -58,6 +58,7 @@ class QuestionAnsweringTask(Task):
 
     name = "question_answering"
     monitor = "val_f1"
+    quality_metric = "f1"
     option_names = frozenset({"max_question_length", "stride", "max_answer_length", "validation_articles"})
 
     def __init__(self, options: dict[str, Any] | None, data):

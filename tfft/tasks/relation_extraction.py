@@ -44,6 +44,7 @@ class RelationExtractionTask(ClassificationTask):
 
     name = "relation_extraction"
     monitor = "val_semeval_macro_f1"
+    quality_metric = "semeval_macro_f1"
 
     option_names = frozenset()
 

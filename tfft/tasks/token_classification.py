@@ -59,6 +59,7 @@ class TokenClassificationTask(Task):
 
     name = "token_classification"
     monitor = "val_f1"
+    quality_metric = "f1"
     option_names = frozenset({"tag_column", "tag_scheme", "stride"})
 
     def __init__(self, options: dict[str, Any] | None, data):

@@ -109,7 +109,17 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
         encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
         _choose_trainable(bundle.backbone, config)
         model = task.build_model(bundle.backbone, config.model)
+        if config.model.init_from:
+            model.load_weights(_finished_run(config.model.init_from).weights)
     return bundle, model, encoder
+
+
+def _finished_run(path: str) -> RunFolder:
+    folder = RunFolder(Path(path))
+    if not folder.weights.is_file():
+        raise FileNotFoundError(f"model.init_from: {path} has no {folder.weights.name}; "
+                                f"it must be a finished tfft run folder")
+    return folder
 
 
 def _choose_trainable(backbone, config: RunConfig) -> None:
@@ -155,6 +165,8 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     keras.utils.set_random_seed(config.training.seed)
     task = make_task(config.task, config.task_options, config.data)
     splits = _load_data(config, folder, task)
+    if config.model.init_from:  # its labels, in its order, so its head's weights mean the same
+        task.load(_finished_run(config.model.init_from).path)
     log(f"mixed precision: {set_precision(config.training.mixed_precision, strategy)}")
     bundle, model, encoder = _build_model(config, task, strategy)
 
