@@ -64,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _method_not_allowed
 
     def _answer(self, method: str, handle) -> None:
+        self._body_read = False
         route = ROUTE.match(self.path.split("?")[0])
         name = route["name"] if route else "-"
         with self.service.metrics.timed(name, "rest", method) as outcome:
@@ -76,15 +77,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, json.dumps(body).encode("utf-8"))
             except ServingError as error:
                 outcome.status = error.code
-                self._send_error(error.http_status, error.message)
+                self._fail(error.http_status, error.message)
             except Exception as error:  # a bug of ours: 500, and the server keeps serving
                 outcome.status = "INTERNAL"
-                self._send_error(500, f"{type(error).__name__}: {error}")
+                self._fail(500, f"{type(error).__name__}: {error}")
+
+    def _fail(self, status: int, message: str) -> None:
+        if self.command == "POST" and not self._body_read:
+            self.close_connection = True  # an unread body must not be taken for the next request
+        self._send_error(status, message)
 
     def _predict(self, route, version):
         if route["metadata"] or route["verb"] != "predict":
-            raise ServingError("UNIMPLEMENTED" if route["verb"] in ("classify", "regress") else "NOT_FOUND",
-                               f"POST {self.path}: only ':predict' is served")
+            raise invalid(f"POST {self.path}: this server answers ':predict' only (tfft exports have "
+                          f"no classify/regress signatures)")
         body = self._read_body()
         servable = self.service.registry.resolve(route["name"], version, route["label"])
         request = parse_predict_body(body, self._input_names(servable, body))
@@ -127,10 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0:
             raise invalid("Content-Length must not be negative")
         if length > self.max_request_bytes:
-            self.close_connection = True  # the unread body must not be taken for the next request
             raise ServingError("RESOURCE_EXHAUSTED", f"the request body has {length} bytes; the limit is "
                                                      f"{self.max_request_bytes} (tfft serve --max-request-bytes)")
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        self._body_read = True
+        return body
 
     def _send_error(self, status: int, message: str) -> None:
         self._send(status, json.dumps({"error": message}).encode("utf-8"))

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_text  # noqa: F401  (registers the tf-text ops exports tokenize with, as TF Serving links them)
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
+from tfft.export.warmup import WARMUP_FILE, read_warmup_requests
 from tfft.serving.errors import ServingError, invalid
 
 DEFAULT_SIGNATURE = "serving_default"
@@ -85,7 +87,22 @@ class Servable:
     def load(cls, name: str, version: int, path: Path) -> "Servable":
         module = tf.saved_model.load(str(path))
         signatures = {key: Signature.of(function) for key, function in module.signatures.items()}
-        return cls(name, version, Path(path), signatures, module)
+        servable = cls(name, version, Path(path), signatures, module)
+        servable.warm_up()
+        return servable
+
+    def warm_up(self) -> int:
+        """Replays ``assets.extra/tf_serving_warmup_requests`` as TF Serving does; returns how many.
+
+        The first calls of a loaded graph are slow; paying for them here keeps
+        them off the first users' requests.
+        """
+        path = self.path / "assets.extra" / WARMUP_FILE
+        requests = read_warmup_requests(path) if path.is_file() else []
+        for request in requests:
+            inputs = {name: tf.make_ndarray(proto) for name, proto in request.inputs.items()}
+            self.signature(request.model_spec.signature_name)(inputs)
+        return len(requests)
 
     def signature(self, name: str) -> Signature:
         name = name or DEFAULT_SIGNATURE
