@@ -1,0 +1,97 @@
+#!/usr/bin/env python
+"""int8 against float export of one run: size, batch-1 and batch-32 latency, SST-2 dev accuracy.
+
+Exports the run twice into a temporary folder (float32, then int8 via
+``tfft export --quantize int8``), then times ``serving_default`` on SST-2 dev
+sentences and scores both exports on all of dev with the same evaluator.
+
+    python benchmarks/quantization.py --run runs/sst2-lora --data-dir ../shared/data/sst2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.recipe import write_results  # noqa: E402
+from tfft.evaluation.evaluate import evaluate_export  # noqa: E402
+from tfft.export.from_run import export_run  # noqa: E402
+from tfft.export.loaded import LoadedExport  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", required=True, help="a finished SST-2 run folder (full fine-tune or merged LoRA)")
+    parser.add_argument("--data-dir", required=True, help="folder with dev.tsv (sentence, label)")
+    parser.add_argument("--calls", type=int, default=100, help="batch-1 calls timed")
+    return parser.parse_args()
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def latency_ms(export: Path, texts: list[str], batch: int, calls: int) -> float:
+    signature = LoadedExport(export).signature
+    batches = [texts[i:i + batch] for i in range(0, batch * calls, batch)]
+    for rows in batches[:5]:
+        signature(text=tf.constant(rows))
+    times = []
+    for rows in batches:
+        start = time.perf_counter()
+        signature(text=tf.constant(rows))
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times))
+
+
+def measure(export: Path, dev: Path, texts: list[str], calls: int) -> dict:
+    report = evaluate_export(export, str(dev), lambda data: _sst2_columns(data))
+    return {"bytes": folder_bytes(export), "batch1_p50_ms": round(latency_ms(export, texts, 1, calls), 2),
+            "batch32_p50_ms": round(latency_ms(export, texts, 32, max(calls // 8, 5)), 2),
+            "accuracy": round(report.metrics["accuracy"], 4)}
+
+
+def _sst2_columns(data):
+    data.text_column, data.label_column = "sentence", "label"
+    return data
+
+
+def main() -> None:
+    args = parse_args()
+    dev = Path(args.data_dir) / "dev.tsv"
+    texts = pd.read_csv(dev, sep="\t")["sentence"].tolist()
+    texts = (texts * 8)[: 32 * args.calls]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "sst2"
+        results = {name: measure(export_run(Path(args.run), root, quantization=mode), dev, texts, args.calls)
+                   for name, mode in (("float32", None), ("int8", "int8"))}
+    f, q = results["float32"], results["int8"]
+    print("| export | MB | batch-1 p50 ms | batch-32 p50 ms | SST-2 dev accuracy |")
+    print("|---|---|---|---|---|")
+    for name, row in results.items():
+        print(f"| {name} | {row['bytes'] / 1e6:.1f} | {row['batch1_p50_ms']} | {row['batch32_p50_ms']} | "
+              f"{row['accuracy']:.4f} |")
+    summary = {"size_ratio": round(f["bytes"] / q["bytes"], 2),
+               "batch1_speedup": round(f["batch1_p50_ms"] / q["batch1_p50_ms"], 2),
+               "batch32_speedup": round(f["batch32_p50_ms"] / q["batch32_p50_ms"], 2),
+               "accuracy_change_points": round(100 * (q["accuracy"] - f["accuracy"]), 2)}
+    print(f"float / int8: {summary['size_ratio']}x smaller, batch-1 {summary['batch1_speedup']}x, "
+          f"batch-32 {summary['batch32_speedup']}x faster; accuracy {summary['accuracy_change_points']:+} points")
+    payload = {"run": args.run, **results, **summary}
+    write_results(ROOT / "benchmarks" / "results", "quantization", payload)
+    print(json.dumps(payload))
+
+
+if __name__ == "__main__":
+    main()
