@@ -8,7 +8,9 @@ valid requests answered, malformed ones answered 4xx / 5xx, rows/s and
 latency, and the batching/no-batching throughput ratio.
 
     python scripts/train.py        # writes saved_models/support-intents/<v>
-    python benchmarks/serving_load.py --model saved_models/support-intents --data-dir ../shared/data/sst2
+    python benchmarks/serving_load.py --model saved_models/support-intents \
+        --texts tfft/sample_data/support_intents/test.csv
+    python benchmarks/serving_load.py --model saved_models/sst2 --data-dir ../shared/data/sst2
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from tfft.serving.load_test import run_load  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(ROOT / "saved_models" / "support-intents"))
-    parser.add_argument("--data-dir", required=True, help="folder with dev.tsv (sentence, label)")
+    parser.add_argument("--data-dir", help="folder with SST-2's dev.tsv: its sentences are sent")
+    parser.add_argument("--texts", help="or a CSV/TSV file whose --text-column is sent")
+    parser.add_argument("--text-column", default="text")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-batch-size", type=int, default=32)
@@ -56,16 +60,24 @@ def start_server(model: str, batching: list[str]) -> tuple[subprocess.Popen, str
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "PYTHONPATH": str(ROOT)})
     url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(process, url, Path(model).name)
+    except BaseException:
+        process.kill()
+        raise
+    return process, url
+
+
+def wait_until_ready(process: subprocess.Popen, url: str, name: str) -> None:
     for _ in range(240):
         try:
-            if requests.get(f"{url}/v1/models/{Path(model).name}", timeout=1).status_code == 200:
-                return process, url
+            if requests.get(f"{url}/v1/models/{name}", timeout=1).status_code == 200:
+                return
         except requests.RequestException:  # not listening yet, or still loading
             pass
         if process.poll() is not None:
-            raise RuntimeError(f"tfft serve exited with {process.returncode}: {' '.join(command)}")
+            raise RuntimeError(f"tfft serve exited with {process.returncode}: {' '.join(process.args)}")
         time.sleep(0.5)
-    process.kill()
     raise RuntimeError("tfft serve did not become ready in 120 s")
 
 
@@ -85,9 +97,17 @@ def measure(args, texts: list[str], batching: list[str]) -> dict:
     return summary
 
 
+def request_texts(args) -> list[str]:
+    if args.texts:
+        return pd.read_csv(args.texts, sep="\t" if args.texts.endswith(".tsv") else ",")[args.text_column].tolist()
+    if args.data_dir:
+        return pd.read_csv(Path(args.data_dir) / "dev.tsv", sep="\t")["sentence"].tolist()
+    raise SystemExit("give --data-dir (SST-2) or --texts FILE")
+
+
 def main() -> None:
     args = parse_args()
-    texts = pd.read_csv(Path(args.data_dir) / "dev.tsv", sep="\t")["sentence"].tolist()
+    texts = request_texts(args)
     unbatched = measure(args, texts, [])
     batched = measure(args, texts, ["--enable-batching", "--max-batch-size", str(args.max_batch_size),
                                     "--batch-timeout-micros", str(args.batch_timeout_micros)])
@@ -99,7 +119,7 @@ def main() -> None:
               f"{row['malformed_4xx']} | {row['malformed_5xx']} | {row['rows_per_second']} | "
               f"{row['latency_p50_ms']} | {row['latency_p99_ms']} | {row.get('mean_batch_rows')} |")
     print(f"batching / no batching throughput: {ratio:.2f}x")
-    payload = {"model": args.model, "clients": args.clients, "seconds": args.seconds,
+    payload = {"model": args.model, "texts": args.texts or args.data_dir, "clients": args.clients, "seconds": args.seconds,
                "no_batching": unbatched, "batching": batched, "throughput_ratio": round(ratio, 2)}
     write_results(ROOT / "benchmarks" / "results", "serving_load", payload)
     print(json.dumps(payload))

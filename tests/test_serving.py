@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -105,6 +106,11 @@ def test_every_malformed_request_gets_a_4xx_json_error(server):
     assert oversized.status_code == 413
     assert requests.put(f"{base}:predict", data=b"{}").status_code == 405
     assert requests.get(f"http://127.0.0.1:{server.rest_port}/v2/anything").status_code == 404
+    for request_line in (b"FOO /v1/models/tiny HTTP/1.1", b"GET /v1/models/tiny HTTP/3.0", b"nonsense"):
+        with socket.create_connection(("127.0.0.1", server.rest_port), timeout=10) as raw:
+            raw.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+            status_line = raw.recv(4096).split(b"\r\n")[0]
+        assert status_line.split()[1][:1] == b"4", (request_line, status_line)
 
 
 def test_grpc_refuses_wrong_tensor_types(server):

@@ -78,7 +78,7 @@ def concatenate_padded(parts: list[np.ndarray]) -> np.ndarray:
     padded = []
     for part in parts:
         widths = [(0, 0)] + [(0, int(m - n)) for m, n in zip(shape[1:], part.shape[1:])]
-        fill = b"" if part.dtype == object else 0
+        fill = (b"" if isinstance(part.flat[0], bytes) else "") if part.dtype == object and part.size else 0
         padded.append(np.pad(part, widths, constant_values=fill))
     return np.concatenate(padded)
 

@@ -4,7 +4,7 @@ Strings travel as JSON strings, or as ``{"b64": "..."}`` for raw bytes.
 
 Example:
 
->>> request = parse_predict_body(b'{"instances": ["hi"]}', ["text"])
+>>> request = parse_predict_body(b'{"instances": ["hi"]}', lambda signature: ["text"])
 >>> request.inputs["text"]
 array([b'hi'], dtype=object)
 >>> format_predictions({"label": np.array([b"greeting"], dtype=object)}, row_format=True)
@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -30,17 +31,21 @@ class PredictRequest:
     row_format: bool
 
 
-def parse_predict_body(body: bytes, input_names: list[str]) -> PredictRequest:
-    """Parses a predict body; ``input_names`` are the signature's inputs (for the one-input forms)."""
+def parse_predict_body(body: bytes, inputs_of: Callable[[str], list[str]]) -> PredictRequest:
+    """Parses a predict body; ``inputs_of(signature_name)`` lists that signature's inputs.
+
+    The one-input forms (``"instances": ["a", "b"]``) name no input, so the
+    signature the body asks for decides which input they are.
+    """
     try:
-        return _parse(json.loads(body.decode("utf-8")), input_names)
+        return _parse(json.loads(body.decode("utf-8")), inputs_of)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise invalid(f"JSON parse error: {error}") from None
     except RecursionError:
         raise invalid("the request is nested too deeply") from None
 
 
-def _parse(document, input_names: list[str]) -> PredictRequest:
+def _parse(document, inputs_of: Callable[[str], list[str]]) -> PredictRequest:
     if not isinstance(document, dict):
         raise invalid("the request body must be a JSON object with 'instances' or 'inputs'")
     if ("instances" in document) == ("inputs" in document):
@@ -48,6 +53,7 @@ def _parse(document, input_names: list[str]) -> PredictRequest:
     signature_name = document.get("signature_name", "")
     if not isinstance(signature_name, str):
         raise invalid("'signature_name' must be a string")
+    input_names = inputs_of(signature_name)
     if "instances" in document:
         return PredictRequest(signature_name, _rows_to_columns(document["instances"], input_names), True)
     return PredictRequest(signature_name, _columns(document["inputs"], input_names), False)

@@ -57,6 +57,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         self._answer("POST", self._predict)
 
+    def send_error(self, code, message=None, explain=None):
+        """The standard library's own refusals (bad request line, unknown method), as JSON 4xx.
+
+        It answers an unknown method with 501 and an unknown HTTP version with
+        505; both are the client's fault, so they become 405 and 400.
+        """
+        status = {501: 405, 505: 400}.get(int(code), int(code))
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # unparsed request line: answer with a status line anyway
+            self.request_version = "HTTP/1.0"
+        self._send_error(status, message or explain or "bad request")
+
     def _method_not_allowed(self):
         self.close_connection = True
         self._send_error(405, f"{self.command} is not served; use GET (status, metadata) or POST (:predict)")
@@ -93,19 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
                           f"no classify/regress signatures)")
         body = self._read_body()
         servable = self.service.registry.resolve(route["name"], version, route["label"])
-        request = parse_predict_body(body, self._input_names(servable, body))
+        request = parse_predict_body(body, lambda name: sorted(servable.signature(name).inputs))
         _, outputs = self.service.predict(route["name"], servable.version, None, request.signature_name,
                                           request.inputs)
         return format_predictions(outputs, request.row_format)
-
-    @staticmethod
-    def _input_names(servable, body: bytes) -> list[str]:
-        # The one-input forms need the signature's input name before the body is fully understood.
-        try:
-            name = json.loads(body).get("signature_name", "")
-            return sorted(servable.signature(name if isinstance(name, str) else "").inputs)
-        except (ValueError, AttributeError, RecursionError):
-            return []
 
     def _status_or_metadata(self, route, version):
         if route["verb"]:

@@ -18,7 +18,7 @@ import tensorflow_text  # noqa: F401  (registers the tf-text ops exports tokeniz
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from tfft.export.warmup import WARMUP_FILE, read_warmup_requests
-from tfft.serving.errors import ServingError, invalid
+from tfft.serving.errors import invalid
 
 DEFAULT_SIGNATURE = "serving_default"
 
@@ -115,11 +115,3 @@ class Servable:
         """The SignatureDef protos as saved (what TF Serving's GetModelMetadata returns)."""
         saved = saved_model_pb2.SavedModel.FromString((self.path / "saved_model.pb").read_bytes())
         return dict(saved.meta_graphs[0].signature_def)
-
-
-def run_checked(servable: Servable, signature_name: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    signature = servable.signature(signature_name)
-    return signature(signature.check(inputs))
-
-
-__all__ = ["Servable", "Signature", "ServingError", "run_checked", "DEFAULT_SIGNATURE"]
