@@ -45,7 +45,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
         self.service = service
 
     def _call(self, context, model: str, method: str, handle):
-        with self.service.metrics.timed(model or "-", "grpc", method) as outcome:
+        with self.service.metrics.timed(self.service.metric_label(model), "grpc", method) as outcome:
             try:
                 response = handle()
                 outcome.status = "OK"

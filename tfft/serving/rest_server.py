@@ -78,8 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str, handle) -> None:
         self._body_read = False
         route = ROUTE.match(self.path.split("?")[0])
-        name = route["name"] if route else "-"
-        with self.service.metrics.timed(name, "rest", method) as outcome:
+        with self.service.metrics.timed(self.service.metric_label(route and route["name"]), "rest",
+                                        method) as outcome:
             try:
                 if route is None:
                     raise not_found(f"Malformed request: {method} {self.path}")

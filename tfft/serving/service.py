@@ -36,6 +36,10 @@ class ModelService:
             for key in gone:
                 self._queues.pop(key).close()
 
+    def metric_label(self, name: str | None) -> str:
+        """The model label for metrics: a served name, else "-" (requests' names must not grow the series)."""
+        return name if name in self.registry.models else "-"
+
     def predict(self, name: str, version: int | None, label: str | None, signature_name: str,
                 inputs: dict[str, np.ndarray]) -> tuple[Servable, dict[str, np.ndarray]]:
         servable = self.registry.resolve(name, version, label)
