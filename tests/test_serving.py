@@ -225,3 +225,14 @@ def test_server_reads_the_bundle_batching_file(tmp_path):
     path.write_text("max_batch_size: 4\n")
     with pytest.raises(ValueError, match="batching_parameters.txt"):
         read_text_proto(path, BatchingParameters)
+
+
+def test_cli_deploy_writes_the_bundle_and_refuses_bad_labels(model_root, tmp_path, capsys):
+    from tfft.cli import main
+
+    assert main(["deploy", str(model_root), "--out", str(tmp_path / "b"), "--label", "tiny:stable=2"]) == 0
+    config = text_format.Parse((tmp_path / "b/config/models.config").read_text(), ModelServerConfig())
+    assert dict(config.model_config_list.config[0].version_labels) == {"stable": 2}
+    assert main(["deploy", str(model_root), "--out", str(tmp_path / "c"), "--label", "stable=2"]) == 2
+    assert "MODEL:LABEL=VERSION" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
