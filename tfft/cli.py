@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | pretrain | evaluate | predict | export | serve | deploy | update | rollback | info | launch.
+"""The ``tfft`` command line: train | ensemble | pretrain | evaluate | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override any config field, e.g. --set training.epochs=2 (repeatable)")
     train.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
     train.add_argument("--no-export", action="store_true", help="do not write a SavedModel")
+
+    ensemble = commands.add_parser(
+        "ensemble", help="fine-tune k members (seeds) and export their averaged probabilities as one model")
+    ensemble.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML run description")
+    ensemble.add_argument("--members", type=int, default=3, help="number of members (default: %(default)s)")
+    ensemble.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="override any config field (repeatable)")
 
     pretrain = commands.add_parser(
         "pretrain", help="masked-LM / causal-LM pre-training into a keras-hub preset (resumes unfinished runs)")
@@ -184,6 +191,24 @@ def run_train(args) -> int:
     # A progress bar per step on a terminal; one line per epoch in log files.
     result = train(load_config(args.config, overrides), verbose=1 if sys.stdout.isatty() else 2)
     print(summary(result))
+    return 0
+
+
+def run_ensemble(args) -> int:
+    from tfft.ensemble import train_ensemble
+
+    result = train_ensemble(load_config(args.config, args.overrides), args.members,
+                            verbose=1 if sys.stdout.isatty() else 2)
+    headline = _headline_numbers(result.metrics["ensemble"])
+    lines = ["", "=== tfft ensemble finished ==="]
+    for name, value in headline.items():
+        spread = result.metrics["summary"].get(name)
+        members = f"  (members {spread['mean']:.4f} ± {spread['std']:.4f})" if spread else ""
+        lines.append(f"validation {name}: {value:.4f}{members}")
+    lines.append(f"member runs:  {', '.join(str(d) for d in result.run_dirs)}")
+    if result.export_path is not None:
+        lines.append(f"SavedModel:   {result.export_path}")
+    print("\n".join(lines))
     return 0
 
 
@@ -425,7 +450,7 @@ def run_info(args) -> int:
 
 COMMANDS = {"train": run_train, "pretrain": run_pretrain, "evaluate": run_evaluate, "predict": run_predict,
             "export": run_export, "info": run_info, "launch": run_launch, "serve": run_serve,
-            "deploy": run_deploy, "update": run_update, "rollback": run_rollback}
+            "deploy": run_deploy, "update": run_update, "rollback": run_rollback, "ensemble": run_ensemble}
 
 
 if __name__ == "__main__":

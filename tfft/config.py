@@ -69,6 +69,7 @@ class DataConfig:
     label_delimiter: str | None = None
     validation_fraction: float = 0.1
     skip_bad_rows: bool = False
+    split_seed: int | None = None    # seed of the held-out validation split (default: training.seed)
     replay: str | None = None        # earlier training data; a sample of it is mixed into train
     replay_ratio: float = 1.0        # replayed rows per new training row
     tfds_data_dir: str | None = None

@@ -157,6 +157,10 @@ class Task(abc.ABC):
         scores = self.serving_outputs(tf.constant(outputs))[self.scores_key].numpy()
         return restore_order(scores, order)
 
+    def combine_member_outputs(self, outputs: list[tf.Tensor]) -> tf.Tensor:
+        """One model output from the outputs of ensemble members (for ``tfft ensemble``)."""
+        raise ValueError(f"task '{self.name}' does not support ensembles yet")
+
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]):
         """Served-form predictions from an export's ``serving_default`` outputs."""
         return outputs[self.scores_key]

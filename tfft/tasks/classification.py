@@ -200,6 +200,16 @@ class ClassificationTask(Task):
         text = classification_report(y_true, predicted, target_names=names, zero_division=0, digits=4)
         return Report(metrics, text)
 
+    def combine_member_outputs(self, outputs: list[tf.Tensor]) -> tf.Tensor:
+        """Logits whose softmax (sigmoid, multi-label) is the members' mean probability."""
+        logits = [tf.cast(output, tf.float32) for output in outputs]
+        if self.multi_label:
+            mean = tf.reduce_mean(tf.stack([tf.sigmoid(z) for z in logits]), axis=0)
+            mean = tf.clip_by_value(mean, 1e-7, 1 - 1e-7)
+            return tf.math.log(mean) - tf.math.log1p(-mean)
+        mean = tf.reduce_mean(tf.stack([tf.nn.softmax(z, axis=-1) for z in logits]), axis=0)
+        return tf.math.log(tf.maximum(mean, 1e-30))
+
     def serving_outputs(self, model_outputs: tf.Tensor) -> dict[str, tf.Tensor]:
         names = tf.constant(self.vocabulary.names)
         logits = tf.cast(model_outputs, tf.float32)

@@ -93,13 +93,18 @@ def _before_metrics(config, folder, model, task, encoder, validation) -> dict | 
 
 
 def _load_data(config: RunConfig, folder: RunFolder, task: Task) -> DataSplits:
-    splits = load_splits(config.data, task, config.training.seed)
+    splits = load_splits(config.data, task, split_seed(config))
     skipped = splits.skip_summaries()
     if skipped:
         folder.skipped_rows.write_text("\n".join(skipped) + "\n", encoding="utf-8")
         for line in skipped:
             log(line)
     return splits
+
+
+def split_seed(config: RunConfig) -> int:
+    """The held-out split's seed: members of an ensemble vary training.seed but share this."""
+    return config.training.seed if config.data.split_seed is None else config.data.split_seed
 
 
 def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy):
