@@ -52,6 +52,33 @@ class ModelConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """EDA-style augmentation of the training rows (after validation is held out).
+
+    Each original row gets ``copies`` augmented copies; each copy applies one
+    operation drawn from ``operations``: ``synonym`` (replace words by a synonym
+    from the ``synonyms`` file), ``insert`` (insert a synonym of a word), ``swap``
+    and ``delete`` (keras-hub's RandomSwap / RandomDeletion), each touching about
+    ``rate`` of the words. Without a synonyms file only swap and delete apply.
+    """
+
+    method: str = "none"  # none | eda
+    copies: int = 1
+    rate: float = 0.1
+    operations: list[str] = field(default_factory=lambda: ["synonym", "insert", "swap", "delete"])
+    synonyms: str | None = None  # text file: one line per word, "word,synonym,synonym,..."
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.method not in ("none", "eda"):
+            raise ConfigError(f"data.augment.method must be none or eda, got '{self.method}'")
+        unknown = set(self.operations) - {"synonym", "insert", "swap", "delete"}
+        if unknown:
+            raise ConfigError(f"data.augment.operations: unknown {sorted(unknown)}; "
+                              f"choose from synonym, insert, swap, delete")
+
+
+@dataclass
 class DataConfig:
     """Where the examples come from and which columns hold what.
 
@@ -72,6 +99,8 @@ class DataConfig:
     split_seed: int | None = None    # seed of the held-out validation split (default: training.seed)
     replay: str | None = None        # earlier training data; a sample of it is mixed into train
     replay_ratio: float = 1.0        # replayed rows per new training row
+    train_sample: int | None = None  # keep a seeded, stratified sample of this many training rows
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     tfds_data_dir: str | None = None
 
 

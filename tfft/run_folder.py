@@ -41,6 +41,7 @@ class RunFolder:
     metrics = property(lambda self: self.path / "metrics.json")
     metrics_before = property(lambda self: self.path / "metrics_before.json")
     skipped_rows = property(lambda self: self.path / "skipped_rows.txt")
+    augmented_rows = property(lambda self: self.path / "augmented_rows.jsonl")
     warmup_texts = property(lambda self: self.path / "warmup_inputs.json")
     adapter = property(lambda self: self.path / "adapter")  # PEFT runs: the trained weights alone
     adalora_ranks = property(lambda self: self.path / "adalora_ranks.json")

@@ -9,9 +9,10 @@ Example:
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tfft.config import DataConfig
+from tfft.data.augment import AugmentedRow, with_augmented_copies
 from tfft.data.readers import TextExamples
 from tfft.data.replay import with_replay
 from tfft.tasks.base import Task
@@ -22,6 +23,7 @@ class DataSplits:
     train: TextExamples
     validation: TextExamples
     test: TextExamples | None
+    augmented: list[AugmentedRow] = field(default_factory=list)
 
     def skip_summaries(self) -> list[str]:
         """One summary line per file that lost rows, then each skipped row."""
@@ -38,6 +40,9 @@ class DataSplits:
 
 def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
     """Reads the files, fits the task on all training rows, carves validation if needed."""
+    if data.augment.method != "none" and not task.supports_text_augmentation:
+        raise ValueError(f"data.augment: task '{task.name}' does not support text augmentation "
+                         f"(word edits would break its labels)")
     train = task.read(data.train)
     if data.replay:
         train = with_replay(train, task.read(data.replay), data.replay_ratio, seed)
@@ -48,5 +53,12 @@ def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
         train, validation = task.hold_out(train, data.validation_fraction, seed)
         print(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
               f"for validation (seed {seed})", file=sys.stderr)
+    if data.train_sample and data.train_sample < len(train):
+        _, train = task.hold_out(train, data.train_sample / len(train), seed)
+        print(f"kept a stratified sample of {len(train)} training rows (seed {seed})", file=sys.stderr)
+    augmented = []
+    if data.augment.method != "none":
+        train, augmented = with_augmented_copies(train, data.augment)
+        print(f"added {len(augmented)} augmented training rows ({data.augment.method})", file=sys.stderr)
     test = task.read(data.test) if data.test else None
-    return DataSplits(train, validation, test)
+    return DataSplits(train, validation, test, augmented)

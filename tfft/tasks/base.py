@@ -140,6 +140,7 @@ class Task(abc.ABC):
     scores_key: ClassVar[str] = "probabilities"
     monitor: ClassVar[str] = "val_accuracy"  # early stopping's default metric
     quality_metric: ClassVar[str] = "accuracy"  # higher is better; what `tfft update` compares
+    supports_text_augmentation: ClassVar[bool] = False  # word edits keep the labels valid
 
     def serving_examples(self, examples, count: int) -> dict[str, list[str]]:
         """The first ``count`` examples as ``serving_default`` inputs (warm-up requests)."""

@@ -50,6 +50,7 @@ class ClassificationTask(Task):
     """Assigns one label (or a set of labels) to each text or text pair."""
 
     name = "classification"
+    supports_text_augmentation = True
     option_names = frozenset({"multi_label", "threshold", "pooling"})
 
     def __init__(self, options: dict[str, Any] | None, data):

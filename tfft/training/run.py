@@ -99,6 +99,12 @@ def _load_data(config: RunConfig, folder: RunFolder, task: Task) -> DataSplits:
         folder.skipped_rows.write_text("\n".join(skipped) + "\n", encoding="utf-8")
         for line in skipped:
             log(line)
+    if splits.augmented:  # which training rows are made up, and from which original
+        source_lines = splits.train.lines
+        folder.augmented_rows.write_text("".join(
+            json.dumps({"source_line": source_lines[row.source_index], "operation": row.operation,
+                        "text": row.text, **({"text_pair": row.pair} if row.pair is not None else {})},
+                       ensure_ascii=False) + "\n" for row in splits.augmented), encoding="utf-8")
     return splits
 
 
