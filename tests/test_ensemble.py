@@ -73,3 +73,26 @@ def test_ensemble_model_is_one_functional_model(ensemble):
     members = [load_trained_model(d) for d in ensemble.run_dirs]
     model = ensemble_model(members)
     assert [layer.name for layer in model.layers][-1] == "combine_members"
+
+
+def test_fold_split_partitions_the_rows_by_class():
+    from tfft.data.readers import TextExamples
+    from tfft.data.split import fold_split
+
+    labels = ["a"] * 12 + ["b"] * 8
+    examples = TextExamples("x.csv", [f"t{i}" for i in range(20)], None, labels, list(range(2, 22)))
+    validations = [fold_split(examples, 4, fold, seed=3, strata=labels)[1] for fold in range(4)]
+    assert sorted(t for v in validations for t in v.texts) == sorted(examples.texts)
+    assert all(v.labels.count("a") == 3 and v.labels.count("b") == 2 for v in validations)
+    with pytest.raises(ValueError, match="data.fold"):
+        fold_split(examples, 4, 4, seed=3)
+
+
+def test_cross_validation_members_validate_on_their_own_fold(tmp_path, sentiment_files):
+    config = tiny_config(tmp_path, sentiment_files, **{"name": "cv", "training.epochs": 1,
+                                                       "export.enabled": False})
+    result = train_ensemble(config, members=2, verbose=0, folds=True)
+    assert result.metrics["cross_validation"] and result.metrics["ensemble"] is None  # no validation file
+    assert [m["examples"] for m in result.metrics["members"]] == [48, 48]
+    assert result.export_path is None
+    assert set(result.metrics["summary"]) >= {"accuracy", "macro_f1"}

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ensemble", help="fine-tune k members (seeds) and export their averaged probabilities as one model")
     ensemble.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML run description")
     ensemble.add_argument("--members", type=int, default=3, help="number of members (default: %(default)s)")
+    ensemble.add_argument("--folds", action="store_true",
+                          help="k-fold cross-validation: member i validates on fold i of the training rows")
     ensemble.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                           help="override any config field (repeatable)")
 
@@ -198,13 +200,13 @@ def run_ensemble(args) -> int:
     from tfft.ensemble import train_ensemble
 
     result = train_ensemble(load_config(args.config, args.overrides), args.members,
-                            verbose=1 if sys.stdout.isatty() else 2)
-    headline = _headline_numbers(result.metrics["ensemble"])
+                            verbose=1 if sys.stdout.isatty() else 2, folds=args.folds)
     lines = ["", "=== tfft ensemble finished ==="]
-    for name, value in headline.items():
-        spread = result.metrics["summary"].get(name)
-        members = f"  (members {spread['mean']:.4f} ± {spread['std']:.4f})" if spread else ""
-        lines.append(f"validation {name}: {value:.4f}{members}")
+    kind = "cross-validation" if args.folds else "members"
+    for name, spread in result.metrics["summary"].items():
+        lines.append(f"{kind} {name}: {spread['mean']:.4f} ± {spread['std']:.4f}")
+    for name, value in _headline_numbers(result.metrics["ensemble"] or {}).items():
+        lines.append(f"ensemble validation {name}: {value:.4f}")
     lines.append(f"member runs:  {', '.join(str(d) for d in result.run_dirs)}")
     if result.export_path is not None:
         lines.append(f"SavedModel:   {result.export_path}")

@@ -100,6 +100,8 @@ class DataConfig:
     replay: str | None = None        # earlier training data; a sample of it is mixed into train
     replay_ratio: float = 1.0        # replayed rows per new training row
     train_sample: int | None = None  # keep a seeded, stratified sample of this many training rows
+    folds: int | None = None         # k-fold cross-validation: validate on fold `fold` of the training rows
+    fold: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     tfds_data_dir: str | None = None
 

@@ -55,12 +55,14 @@ class MemberAverage(keras.layers.Layer):
         return self.combine([member(inputs) for member in self.members])
 
 
-def member_config(config: RunConfig, index: int) -> RunConfig:
-    """Member ``index``: its own name and seed, the shared held-out split, no export of its own."""
+def member_config(config: RunConfig, index: int, folds: int | None = None) -> RunConfig:
+    """Member ``index``: its own name and seed, the shared split (or fold ``index`` of ``folds``), no export."""
     member = dataclasses.replace(config, name=f"{config.name}-m{index}")
     member.training = dataclasses.replace(config.training, seed=config.training.seed + index)
     member.data = dataclasses.replace(config.data, split_seed=(
         config.training.seed if config.data.split_seed is None else config.data.split_seed))
+    if folds:
+        member.data.folds, member.data.fold = folds, index
     member.export = dataclasses.replace(config.export, enabled=False)
     return member
 
@@ -81,22 +83,31 @@ def _check_same_vocabulary(members: list[TrainedModel]) -> None:
         raise ValueError(f"ensemble members need one tokenizer; vocabulary sizes differ: {vocabularies}")
 
 
-def train_ensemble(config: RunConfig, members: int, verbose: int | str = 2) -> EnsembleResult:
-    """Trains ``members`` runs, then scores and exports their average (unless export.enabled is false)."""
+def train_ensemble(config: RunConfig, members: int, verbose: int | str = 2,
+                   folds: bool = False) -> EnsembleResult:
+    """Trains ``members`` runs, then scores and exports their average (unless export.enabled is false).
+
+    With ``folds``, member i trains on all folds but fold i of a ``members``-fold
+    split and validates on it, so the members' metrics are a k-fold
+    cross-validation (mean ± std); the ensemble is scored on ``data.validation``
+    if the config names a file.
+    """
     from tfft.training.run import evaluate_split, split_seed, train
 
     if members < 2:
         raise ValueError(f"an ensemble needs at least 2 members, got {members}")
-    configs = [member_config(config, i) for i in range(members)]
+    configs = [member_config(config, i, members if folds else None) for i in range(members)]
     run_dirs = [train(member, verbose=verbose).run_dir for member in configs]
     trained = [load_trained_model(run_dir) for run_dir in run_dirs]
     _check_same_vocabulary(trained)
     model = ensemble_model(trained)
     task, encoder = trained[0].task, trained[0].encoder
-    validation = task.encode(encoder, load_splits(configs[0].data, task, split_seed(configs[0])).validation)
     member_metrics = [json.loads(RunFolder(d).metrics.read_text())["validation"]["after"] for d in run_dirs]
-    metrics = {"ensemble": evaluate_split(model, task, encoder, validation).metrics,
-               "members": member_metrics, "member_runs": [str(d) for d in run_dirs]}
+    metrics = {"ensemble": None, "members": member_metrics, "member_runs": [str(d) for d in run_dirs],
+               "cross_validation": folds}
+    shared = _shared_validation(configs[0], task, split_seed(configs[0]), folds)
+    if shared is not None:
+        metrics["ensemble"] = evaluate_split(model, task, encoder, task.encode(encoder, shared)).metrics
     metrics["summary"] = _spread(member_metrics)
     (Path(run_dirs[0]) / ENSEMBLE_FILE).write_text(json.dumps(metrics, indent=2, default=float), encoding="utf-8")
     export_path = None
@@ -107,9 +118,16 @@ def train_ensemble(config: RunConfig, members: int, verbose: int | str = 2) -> E
             model, encoder, task, Path(config.export.dir) / config.name, config.export.version,
             metadata={"config": config_to_dict(configs[0]), "run_dir": str(run_dirs[0]),
                       "ensemble": {"members": [str(d) for d in run_dirs],
-                                   "metrics": _headline(metrics["ensemble"])}},
+                                   "metrics": _headline(metrics["ensemble"] or {})}},
             warmup_inputs=warmup)
     return EnsembleResult(run_dirs, export_path, metrics)
+
+
+def _shared_validation(config: RunConfig, task, seed: int, folds: bool):
+    """Rows every member left out: the common held-out split, or (folds) the validation file, if any."""
+    if not folds:
+        return load_splits(config.data, task, seed).validation
+    return task.read(config.data.validation) if config.data.validation else None
 
 
 def _headline(metrics: dict) -> dict[str, float]:

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Sequence
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from tfft.data.readers import TextExamples
 
@@ -39,6 +39,18 @@ def stratified_split(
     train_idx, val_idx = train_test_split(
         indices, test_size=n_validation, random_state=seed, shuffle=True, stratify=strata
     )
+    return examples.subset(sorted(train_idx)), examples.subset(sorted(val_idx))
+
+
+def fold_split(examples, folds: int, fold: int, seed: int, strata: Sequence | None = None):
+    """(train, validation) for fold ``fold`` of a seeded ``folds``-fold split, stratified where possible."""
+    if not 0 <= fold < folds:
+        raise ValueError(f"data.fold must be in [0, {folds}), got {fold}")
+    indices = np.arange(len(examples))
+    strata = list(strata) if strata is not None else None
+    stratified = strata is not None and min(Counter(strata).values()) >= folds
+    splitter = (StratifiedKFold if stratified else KFold)(n_splits=folds, shuffle=True, random_state=seed)
+    train_idx, val_idx = list(splitter.split(indices, strata if stratified else None))[fold]
     return examples.subset(sorted(train_idx)), examples.subset(sorted(val_idx))
 
 

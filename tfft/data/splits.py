@@ -15,6 +15,7 @@ from tfft.config import DataConfig
 from tfft.data.augment import AugmentedRow, with_augmented_copies
 from tfft.data.readers import TextExamples
 from tfft.data.replay import with_replay
+from tfft.data.split import fold_split
 from tfft.tasks.base import Task
 
 
@@ -38,6 +39,14 @@ class DataSplits:
         return lines
 
 
+def _sample(train, data: DataConfig, task: Task, seed: int):
+    if not data.train_sample or data.train_sample >= len(train):
+        return train
+    _, sample = task.hold_out(train, data.train_sample / len(train), seed)
+    print(f"kept a stratified sample of {len(sample)} training rows (seed {seed})", file=sys.stderr)
+    return sample
+
+
 def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
     """Reads the files, fits the task on all training rows, carves validation if needed."""
     if data.augment.method != "none" and not task.supports_text_augmentation:
@@ -47,15 +56,19 @@ def load_splits(data: DataConfig, task: Task, seed: int) -> DataSplits:
     if data.replay:
         train = with_replay(train, task.read(data.replay), data.replay_ratio, seed)
     task.fit(train)
-    if data.validation:
+    if data.folds:  # cross-validation: validation is one fold of the (sampled) training rows
+        train = _sample(train, data, task, seed)
+        train, validation = fold_split(train, data.folds, data.fold, seed, task.stratify_key(train))
+        print(f"fold {data.fold} of {data.folds}: {len(train)} training, {len(validation)} validation rows",
+              file=sys.stderr)
+    elif data.validation:
         validation = task.read(data.validation)
+        train = _sample(train, data, task, seed)
     else:
         train, validation = task.hold_out(train, data.validation_fraction, seed)
         print(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
               f"for validation (seed {seed})", file=sys.stderr)
-    if data.train_sample and data.train_sample < len(train):
-        _, train = task.hold_out(train, data.train_sample / len(train), seed)
-        print(f"kept a stratified sample of {len(train)} training rows (seed {seed})", file=sys.stderr)
+        train = _sample(train, data, task, seed)
     augmented = []
     if data.augment.method != "none":
         train, augmented = with_augmented_copies(train, data.augment)
