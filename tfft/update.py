@@ -67,7 +67,7 @@ def update_config(serving: LoadedExport, new_data: str, holdout: str | None, rep
     values["name"] = name
     values["model"]["init_from"] = metadata["run_dir"]
     values["data"].update(train=new_data, validation=holdout, test=None, replay=old_data["train"],
-                          replay_ratio=replay_ratio)
+                          replay_ratio=replay_ratio, train_sample=None, folds=None, fold=0)
     values["export"]["enabled"] = False  # published below, only if it passes
     values["training"]["evaluate_before"] = False
     return config_from_dict(apply_overrides(values, overrides), f"update of {serving.path}")
