@@ -182,7 +182,7 @@ def test_cli_predict_against_the_server(server, capsys):
 
 
 def test_bundle_configs_parse_with_tf_serving_protos(model_root, tmp_path):
-    options = BundleOptions(labels={"tiny": {"stable": 1, "canary": 2}}, max_batch_size=16)
+    options = BundleOptions(labels={"tiny": {"stable": 1, "canary": 2}}, batching=BatchingOptions(max_batch_size=16))
     write_bundle([model_root], tmp_path / "bundle", options)
     config = text_format.Parse((tmp_path / "bundle/config/models.config").read_text(), ModelServerConfig())
     model = config.model_config_list.config[0]

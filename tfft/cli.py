@@ -30,6 +30,7 @@ from pathlib import Path
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
 from tfft.config import DEFAULT_CONFIG, ConfigError, DataConfig, load_config
 from tfft.data.errors import DataError
+from tfft.evaluation.report import headline_numbers
 from tfft.serving.errors import ServingError
 
 
@@ -205,7 +206,7 @@ def run_ensemble(args) -> int:
     kind = "cross-validation" if args.folds else "members"
     for name, spread in result.metrics["summary"].items():
         lines.append(f"{kind} {name}: {spread['mean']:.4f} ± {spread['std']:.4f}")
-    for name, value in _headline_numbers(result.metrics["ensemble"] or {}).items():
+    for name, value in headline_numbers(result.metrics["ensemble"] or {}).items():
         lines.append(f"ensemble validation {name}: {value:.4f}")
     lines.append(f"member runs:  {', '.join(str(d) for d in result.run_dirs)}")
     if result.export_path is not None:
@@ -242,11 +243,11 @@ def summary(result) -> str:
     validation = result.metrics["validation"]
     before, after = validation.get("before") or {}, validation["after"]
     lines = ["", "=== tfft run finished ==="]
-    for name, value in _headline_numbers(after).items():
+    for name, value in headline_numbers(after).items():
         was = f"{before[name]:.4f} -> " if name in before else ""
         lines.append(f"validation {name}: {was}{value:.4f}")
     if "test" in result.metrics:
-        numbers = _headline_numbers(result.metrics["test"])
+        numbers = headline_numbers(result.metrics["test"])
         lines.append("test " + "  ".join(f"{name}: {value:.4f}" for name, value in numbers.items()))
     lines += [
         f"run folder:   {result.run_dir}  (config.yaml, metrics.json, reports, checkpoints)",
@@ -264,10 +265,6 @@ def _predict_arguments(inputs: dict[str, str]) -> str:
     if list(inputs) == ["text"]:
         return shlex.quote(inputs["text"])
     return " ".join(f"--input {shlex.quote(f'{name}={value}')}" for name, value in inputs.items())
-
-
-def _headline_numbers(metrics: dict) -> dict[str, float]:
-    return {name: value for name, value in metrics.items() if isinstance(value, float)}
 
 
 def _data_config(args, base: DataConfig) -> DataConfig:
@@ -412,11 +409,14 @@ def run_serve(args) -> int:
 
 
 def run_deploy(args) -> int:
-    from tfft.serving.bundle import BundleOptions, write_bundle
+    import dataclasses
+
+    from tfft.serving.bundle import DEPLOY_BATCHING, BundleOptions, write_bundle
     from tfft.serving.commands import parse_labels
 
     options = BundleOptions(keep_versions=args.keep_versions, labels=parse_labels(args.label),
-                            max_batch_size=args.max_batch_size, batch_timeout_micros=args.batch_timeout_micros,
+                            batching=dataclasses.replace(DEPLOY_BATCHING, max_batch_size=args.max_batch_size,
+                                                         batch_timeout_micros=args.batch_timeout_micros),
                             replicas=args.replicas, max_replicas=args.max_replicas, image=args.image,
                             models_claim=args.models_claim)
     for path in write_bundle([Path(m) for m in args.models], Path(args.out), options):

@@ -25,6 +25,7 @@ import numpy as np
 
 from tfft.config import RunConfig, config_to_dict
 from tfft.data.splits import load_splits
+from tfft.evaluation.report import headline_numbers
 from tfft.export.saved_model import export_saved_model
 from tfft.run_folder import RunFolder
 from tfft.trained_model import TrainedModel, load_trained_model
@@ -112,14 +113,12 @@ def train_ensemble(config: RunConfig, members: int, verbose: int | str = 2,
     (Path(run_dirs[0]) / ENSEMBLE_FILE).write_text(json.dumps(metrics, indent=2, default=float), encoding="utf-8")
     export_path = None
     if config.export.enabled:
-        warmup_file = RunFolder(run_dirs[0]).warmup_texts
-        warmup = json.loads(warmup_file.read_text()) if warmup_file.is_file() else None
         export_path = export_saved_model(
             model, encoder, task, Path(config.export.dir) / config.name, config.export.version,
             metadata={"config": config_to_dict(configs[0]), "run_dir": str(run_dirs[0]),
                       "ensemble": {"members": [str(d) for d in run_dirs],
-                                   "metrics": _headline(metrics["ensemble"] or {})}},
-            warmup_inputs=warmup)
+                                   "metrics": headline_numbers(metrics["ensemble"] or {})}},
+            warmup_inputs=RunFolder(run_dirs[0]).read_warmup_inputs())
     return EnsembleResult(run_dirs, export_path, metrics)
 
 
@@ -130,12 +129,8 @@ def _shared_validation(config: RunConfig, task, seed: int, folds: bool):
     return task.read(config.data.validation) if config.data.validation else None
 
 
-def _headline(metrics: dict) -> dict[str, float]:
-    return {name: value for name, value in metrics.items() if isinstance(value, float)}
-
-
 def _spread(member_metrics: list[dict]) -> dict[str, dict[str, float]]:
     """Mean and standard deviation over members of every headline metric."""
-    names = _headline(member_metrics[0])
+    names = headline_numbers(member_metrics[0])
     return {name: {"mean": float(np.mean([m[name] for m in member_metrics])),
                    "std": float(np.std([m[name] for m in member_metrics]))} for name in names}

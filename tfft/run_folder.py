@@ -17,6 +17,7 @@ PosixPath('runs/support-intents/metrics.json')
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -43,6 +44,11 @@ class RunFolder:
     skipped_rows = property(lambda self: self.path / "skipped_rows.txt")
     augmented_rows = property(lambda self: self.path / "augmented_rows.jsonl")
     warmup_texts = property(lambda self: self.path / "warmup_inputs.json")
+
+    def read_warmup_inputs(self) -> dict[str, list[str]] | None:
+        """The texts a run chose for its export's warm-up requests (None if it wrote none)."""
+        return json.loads(self.warmup_texts.read_text()) if self.warmup_texts.is_file() else None
+
     adapter = property(lambda self: self.path / "adapter")  # PEFT runs: the trained weights alone
     adalora_ranks = property(lambda self: self.path / "adalora_ranks.json")
     done_marker = property(lambda self: self.path / "DONE")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tfft.config import RunConfig, apply_overrides, config_from_dict, config_to_dict
 from tfft.evaluation.evaluate import evaluate_export
+from tfft.evaluation.report import headline_numbers
 from tfft.export.from_run import export_run
 from tfft.export.loaded import LoadedExport
 from tfft.export.versions import existing_versions, next_version, publish_copy, retire_latest
@@ -106,7 +107,7 @@ def _score(export: Path, holdout: str, metric: str) -> float:
     metrics = evaluate_export(export, holdout).metrics
     if metric not in metrics:
         raise ValueError(f"metric '{metric}' is not in the evaluation of {export}; it has "
-                         f"{sorted(k for k, v in metrics.items() if isinstance(v, float))}")
+                         f"{sorted(headline_numbers(metrics))}")
     return float(metrics[metric])
 
 

@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 
 
+def headline_numbers(metrics: dict[str, Any]) -> dict[str, float]:
+    """The single-number metrics of a report (accuracy, f1, ...), without per-class tables."""
+    return {name: value for name, value in metrics.items() if isinstance(value, float)}
+
+
 @dataclass
 class Report:
     """Evaluation results: JSON-able ``metrics``, a readable ``text`` and figures.

@@ -11,7 +11,6 @@ PosixPath('saved_models/sst2/2')
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +32,7 @@ def export_run(
     trained = load_trained_model(Path(run_dir), for_export=True)
     if quantization:
         quantize_backbone(trained.backbone, quantization)
-    warmup_file = RunFolder(Path(run_dir)).warmup_texts
-    warmup = json.loads(warmup_file.read_text()) if warmup_file.is_file() else None
     info = {"config": config_to_dict(trained.config), "run_dir": str(run_dir), "quantization": quantization,
             **(metadata or {})}
     return export_saved_model(trained.model, trained.encoder, trained.task, Path(model_root), version,
-                              metadata=info, warmup_inputs=warmup)
+                              metadata=info, warmup_inputs=RunFolder(Path(run_dir)).read_warmup_inputs())

@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from tfft.export.loaded import concatenate_padded
+from tfft.serving.config_protos import BatchingParameters
 from tfft.serving.errors import ServingError
 
 Arrays = dict[str, np.ndarray]
@@ -43,6 +44,13 @@ class BatchingOptions:
         values = {name: getattr(parameters, name).value for name in cls.__dataclass_fields__
                   if parameters.HasField(name)}
         return cls(**values)
+
+    def to_proto(self, pad_variable_length_inputs: bool = True) -> BatchingParameters:
+        """The ``BatchingParameters`` TF Serving reads from ``--batching_parameters_file``."""
+        parameters = BatchingParameters(pad_variable_length_inputs=pad_variable_length_inputs)
+        for name in self.__dataclass_fields__:
+            getattr(parameters, name).value = getattr(self, name)
+        return parameters
 
 
 @dataclass

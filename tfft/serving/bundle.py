@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,22 +28,22 @@ import yaml
 from tensorflow.core.protobuf import saved_model_pb2
 
 from tfft.export.versions import existing_versions
-from tfft.serving.config_protos import BatchingParameters, ModelServerConfig, MonitoringConfig, write_text_proto
+from tfft.serving.batching import BatchingOptions
+from tfft.serving.config_protos import ModelServerConfig, MonitoringConfig, write_text_proto
 from tfft.serving.metrics import PROMETHEUS_PATH
 
 CONFIG_MOUNT = "/config"
 MODELS_MOUNT = "/models"
 REST_PORT, GRPC_PORT = 8501, 8500
+# TF Serving's C++ batch threads each run a whole batch; 4 suits the 2-CPU pods below.
+DEPLOY_BATCHING = BatchingOptions(num_batch_threads=4)
 
 
 @dataclass
 class BundleOptions:
     keep_versions: int = 2
     labels: dict[str, dict[str, int]] = field(default_factory=dict)  # model -> label -> version
-    max_batch_size: int = 32
-    batch_timeout_micros: int = 2000
-    num_batch_threads: int = 4
-    max_enqueued_batches: int = 100
+    batching: BatchingOptions = field(default_factory=lambda: dataclasses.replace(DEPLOY_BATCHING))
     replicas: int = 2
     max_replicas: int = 8
     target_cpu_percent: int = 70
@@ -68,16 +69,6 @@ def model_server_config(model_roots: list[Path], options: BundleOptions) -> Mode
         else:
             model.model_version_policy.latest.num_versions = options.keep_versions
     return config
-
-
-def batching_parameters(options: BundleOptions) -> BatchingParameters:
-    parameters = BatchingParameters()
-    parameters.max_batch_size.value = options.max_batch_size
-    parameters.batch_timeout_micros.value = options.batch_timeout_micros
-    parameters.num_batch_threads.value = options.num_batch_threads
-    parameters.max_enqueued_batches.value = options.max_enqueued_batches
-    parameters.pad_variable_length_inputs = True
-    return parameters
 
 
 def monitoring_config() -> MonitoringConfig:
@@ -189,7 +180,7 @@ def write_bundle(model_roots: list[Path], out: Path, options: BundleOptions | No
     image = options.image or f"tensorflow/serving:{export_tensorflow_version(model_roots[0])}"
     (out / "config").mkdir(parents=True, exist_ok=True)
     written = [write_text_proto(out / "config" / "models.config", model_server_config(model_roots, options)),
-               write_text_proto(out / "config" / "batching_parameters.txt", batching_parameters(options)),
+               write_text_proto(out / "config" / "batching_parameters.txt", options.batching.to_proto()),
                write_text_proto(out / "config" / "monitoring.config", monitoring_config())]
     configs = {path.name: path.read_text(encoding="utf-8") for path in written}
     written.append(_write_yaml(out / "docker-compose.yml", docker_compose(model_roots, out, image, options)))

@@ -76,13 +76,10 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer, model_ser
             if list(request.metadata_field) != [METADATA_FIELD]:
                 raise invalid(f"metadata_field must be ['{METADATA_FIELD}'], got {list(request.metadata_field)}")
             servable = self.service.registry.resolve(*_spec(request.model_spec))
-            signature_map = get_model_metadata_pb2.SignatureDefMap()
-            for key, definition in servable.signature_defs().items():
-                signature_map.signature_def[key].CopyFrom(definition)
             response = get_model_metadata_pb2.GetModelMetadataResponse()
             response.model_spec.name = servable.name
             response.model_spec.version.value = servable.version
-            response.metadata[METADATA_FIELD].Pack(signature_map)
+            response.metadata[METADATA_FIELD].Pack(servable.signature_def_map)
             return response
         return self._call(context, request.model_spec.name, "GetModelMetadata", metadata)
 

@@ -64,8 +64,10 @@ class RestClient:
         return {name: np.array(value, dtype=object if _is_text(value) else None) for name, value in outputs.items()}
 
     def _only_output(self, signature: str) -> str:
-        definition = self.metadata()["metadata"]["signature_def"]["signature_def"][signature]
-        return next(iter(definition["outputs"]))
+        return next(iter(self._signature_def(signature)["outputs"]))
+
+    def _signature_def(self, signature: str) -> dict:
+        return self.metadata()["metadata"]["signature_def"]["signature_def"][signature]
 
     def status(self) -> dict:
         return self._call("GET", self.base)
@@ -74,8 +76,7 @@ class RestClient:
         return self._call("GET", f"{self.base}/metadata")
 
     def input_names(self, signature: str = "serving_default") -> list[str]:
-        definition = self.metadata()["metadata"]["signature_def"]["signature_def"][signature]
-        return list(definition["inputs"])
+        return list(self._signature_def(signature)["inputs"])
 
 
 def _is_text(value) -> bool:

@@ -23,7 +23,6 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tensorflow_serving.apis import get_model_metadata_pb2
 from google.protobuf import json_format
 
 from tfft.serving.errors import ServingError, invalid, not_found
@@ -157,9 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 def metadata_json(servable) -> dict:
     """``GET .../metadata``: the model spec and its SignatureDefs, as TF Serving writes them."""
-    signature_map = get_model_metadata_pb2.SignatureDefMap()
-    for key, definition in servable.signature_defs().items():
-        signature_map.signature_def[key].CopyFrom(definition)
+    signature_map = servable.signature_def_map
     return {"model_spec": {"name": servable.name, "signature_name": "", "version": str(servable.version)},
             "metadata": {"signature_def": json_format.MessageToDict(signature_map, preserving_proto_field_name=True)}}
 

@@ -9,13 +9,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the tf-text ops exports tokenize with, as TF Serving links them)
-from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.apis import get_model_metadata_pb2
 
 from tfft.export.warmup import WARMUP_FILE, read_warmup_requests
 from tfft.serving.errors import invalid
@@ -111,7 +113,14 @@ class Servable:
                           f"{self.name} version {self.version} has {sorted(self.signatures)}")
         return self.signatures[name]
 
-    def signature_defs(self) -> dict[str, meta_graph_pb2.SignatureDef]:
-        """The SignatureDef protos as saved (what TF Serving's GetModelMetadata returns)."""
+    @functools.cached_property
+    def signature_def_map(self) -> get_model_metadata_pb2.SignatureDefMap:
+        """The SignatureDefs as saved: what GetModelMetadata and REST ``/metadata`` return.
+
+        Read from saved_model.pb on first use and kept: metadata calls must not re-read the file.
+        """
         saved = saved_model_pb2.SavedModel.FromString((self.path / "saved_model.pb").read_bytes())
-        return dict(saved.meta_graphs[0].signature_def)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, definition in saved.meta_graphs[0].signature_def.items():
+            signature_map.signature_def[key].CopyFrom(definition)
+        return signature_map

@@ -33,6 +33,7 @@ from tfft.peft.callbacks import peft_callbacks
 from tfft.peft.checkpoint import save_adapter
 from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
+from tfft.evaluation.report import headline_numbers
 from tfft.tasks.base import Report
 from tfft.trained_model import save_trained_model
 from tfft.training.freezing import apply_freezing
@@ -220,7 +221,6 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
 
 
 def _headline(metrics: dict) -> dict[str, float]:
-    after = metrics["validation"]["after"]
-    headline = {f"val_{k}": v for k, v in after.items() if isinstance(v, float)}
-    headline.update({f"test_{k}": v for k, v in metrics.get("test", {}).items() if isinstance(v, float)})
+    headline = {f"val_{k}": v for k, v in headline_numbers(metrics["validation"]["after"]).items()}
+    headline.update({f"test_{k}": v for k, v in headline_numbers(metrics.get("test", {})).items()})
     return headline
