@@ -164,3 +164,26 @@ def family_model_class(backbone: keras.Model, suffix: str, purpose: str):
         raise BackboneError(f"{purpose} needs a backbone family with a keras-hub {suffix} model; "
                             f"{type(backbone).__name__} has none")
     return model_class
+
+
+def keep_lower_layers(backbone: keras.Model, num_layers: int) -> keras.Model:
+    """A copy of ``backbone`` with only its lowest ``num_layers`` transformer layers.
+
+    The embeddings and the kept layers keep their pretrained weights: the usual
+    way to start a smaller distillation student (``model.num_layers``).
+
+    >>> student = keep_lower_layers(load_backbone("minilm-l6").backbone, 3)
+    """
+    config = backbone.get_config()
+    if "num_layers" not in config:
+        raise BackboneError(f"model.num_layers: {type(backbone).__name__} has no num_layers setting")
+    if not 1 <= int(num_layers) <= int(config["num_layers"]):
+        raise BackboneError(f"model.num_layers must be between 1 and the backbone's "
+                            f"{config['num_layers']} layers, got {num_layers}")
+    if int(num_layers) == int(config["num_layers"]):
+        return backbone
+    smaller = type(backbone).from_config({**config, "num_layers": int(num_layers)})
+    for layer in smaller.layers:
+        if layer.weights:
+            layer.set_weights(backbone.get_layer(layer.name).get_weights())
+    return smaller

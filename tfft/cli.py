@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--export", help="export folder (saved_models/<name>[/<version>])")
     _add_data_arguments(evaluate)
     evaluate.add_argument("--output", help="write metrics JSON here as well")
+    evaluate.add_argument("--perturb", choices=["typo", "synonym"],
+                          help="robustness check: perturb the texts first (seeded)")
+    evaluate.add_argument("--perturb-rate", type=float, default=0.1, help="share of words perturbed")
+    evaluate.add_argument("--perturb-seed", type=int, default=0)
+    evaluate.add_argument("--synonyms", help="word list for --perturb synonym (word,synonym,...)")
 
     predict = commands.add_parser("predict", help="run an export on strings or a file")
     predict.add_argument("export", help="export folder (saved_models/<name>[/<version>])")
@@ -279,16 +284,24 @@ def _data_config(args, base: DataConfig) -> DataConfig:
 def run_evaluate(args) -> int:
     from tfft.evaluation.evaluate import evaluate_export, evaluate_run
 
-    if args.run:
-        report = evaluate_run(Path(args.run), args.data, lambda data: _data_config(args, data))
-    else:
-        report = evaluate_export(Path(args.export), args.data, lambda data: _data_config(args, data))
+    evaluate, source = (evaluate_run, args.run) if args.run else (evaluate_export, args.export)
+    report = evaluate(Path(source), args.data, lambda data: _data_config(args, data), _perturbation(args))
     print(report.text)
     metrics = {k: v for k, v in report.metrics.items() if not isinstance(v, dict)}
     print(json.dumps(metrics, indent=2))
     if args.output:
         Path(args.output).write_text(json.dumps(report.metrics, indent=2), encoding="utf-8")
     return 0
+
+
+def _perturbation(args):
+    from tfft.evaluation.robustness import perturb_examples
+
+    if not args.perturb:
+        return lambda examples: examples
+    print(f"perturbing texts: {args.perturb}, rate {args.perturb_rate}, seed {args.perturb_seed}", file=sys.stderr)
+    return lambda examples: perturb_examples(examples, args.perturb, args.perturb_rate, args.perturb_seed,
+                                             args.synonyms)
 
 
 def run_predict(args) -> int:

@@ -49,6 +49,11 @@ class ModelConfig:
     freeze: str = "none"
     train_top_layers: int = 2
     init_from: str | None = None  # a finished run folder: start from its weights and labels (same task)
+    num_layers: int | None = None  # keep only the backbone's lowest N transformer layers (a smaller student)
+
+    def __post_init__(self):
+        if self.num_layers is not None and int(self.num_layers) < 1:
+            raise ConfigError(f"model.num_layers must be at least 1 (or null), got {self.num_layers}")
 
 
 @dataclass
@@ -107,6 +112,50 @@ class DataConfig:
 
 
 @dataclass
+class AdversarialConfig:
+    """Adversarial training: perturb the word-embedding output to raise the loss, train on both.
+
+    ``fgm`` (fast gradient method, Miyato et al.) takes one step of norm
+    ``epsilon`` along the loss gradient; ``pgd`` (projected gradient descent,
+    Madry et al.) takes ``steps`` steps of norm ``step_size``, each projected
+    back into the ``epsilon`` ball. Norms are per row, over all its positions.
+    Each training step then costs 2 (fgm) or ``steps`` + 2 (pgd) forward and
+    backward passes.
+    """
+
+    method: str = "none"  # none | fgm | pgd
+    epsilon: float = 1.0
+    steps: int = 3
+    step_size: float = 0.3
+
+    def __post_init__(self):
+        if self.method not in ("none", "fgm", "pgd"):
+            raise ConfigError(f"training.adversarial.method must be none, fgm or pgd, got '{self.method}'")
+        if float(self.epsilon) <= 0 or float(self.step_size) <= 0 or int(self.steps) < 1:
+            raise ConfigError("training.adversarial: epsilon and step_size must be > 0 and steps >= 1")
+
+
+@dataclass
+class DistillationConfig:
+    """Knowledge distillation from a finished run (the teacher) into this run's model.
+
+    The loss is ``alpha`` × the task's soft-target loss against the teacher's
+    outputs at ``temperature`` (scaled by temperature², Hinton et al.) plus
+    (1 − ``alpha``) × the usual loss on the labels. The teacher must share the
+    student's task, labels and tokenizer.
+    """
+
+    teacher: str | None = None  # a finished tfft run folder
+    temperature: float = 2.0
+    alpha: float = 0.5
+
+    def __post_init__(self):
+        if float(self.temperature) <= 0 or not 0.0 <= float(self.alpha) <= 1.0:
+            raise ConfigError(f"training.distillation: temperature must be > 0 and alpha in [0, 1], "
+                              f"got {self.temperature} and {self.alpha}")
+
+
+@dataclass
 class TrainingConfig:
     """Optimisation, schedule, regularisation, distribution and speed settings.
 
@@ -144,6 +193,8 @@ class TrainingConfig:
     keep_checkpoints: int = 2
     evaluate_before: bool = True
     log_every_steps: int = 10
+    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
+    distillation: DistillationConfig = field(default_factory=DistillationConfig)
 
 
 @dataclass

@@ -22,19 +22,26 @@ from tfft.tasks.base import Report
 from tfft.trained_model import load_trained_model
 
 AdjustData = Callable[[DataConfig], DataConfig]
+AlterExamples = Callable[[object], object]  # e.g. perturbed texts for a robustness check
 
 
-def evaluate_run(run_dir: Path, data_path: str, adjust: AdjustData = lambda d: d) -> Report:
+def _unchanged(examples):
+    return examples
+
+
+def evaluate_run(run_dir: Path, data_path: str, adjust: AdjustData = lambda d: d,
+                 alter: AlterExamples = _unchanged) -> Report:
     from tfft.training.run import evaluate_split
 
     trained = load_trained_model(run_dir)
     data = adjust(dataclasses.replace(trained.config.data))
     trained.task.data = data
-    split = trained.task.encode(trained.encoder, trained.task.read(data_path))
+    split = trained.task.encode(trained.encoder, alter(trained.task.read(data_path)))
     return evaluate_split(trained.model, trained.task, trained.encoder, split)
 
 
-def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambda d: d) -> Report:
+def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambda d: d,
+                    alter: AlterExamples = _unchanged) -> Report:
     exported = LoadedExport(export_dir)
     if "config" not in exported.metadata:
         raise FileNotFoundError(f"{exported.path} has no assets.extra/tfft.json; was it written by tfft?")
@@ -42,6 +49,6 @@ def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambd
     data = adjust(config.data)
     task = make_task(config.task, config.task_options, data)
     task.load(exported.path / "assets.extra")
-    examples = task.read(data_path)
+    examples = alter(task.read(data_path))
     outputs = exported.predict(task.serving_examples(examples, len(examples)))
     return task.report(examples, task.predictions_from_outputs(outputs))

@@ -116,6 +116,11 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def metrics(self) -> list[keras.metrics.Metric]: ...
 
+    def soft_target_loss(self, teacher_outputs: tf.Tensor, student_outputs: tf.Tensor,
+                         temperature: float) -> tf.Tensor:
+        """Mean loss of the student's outputs against the teacher's, both softened (distillation)."""
+        raise ValueError(f"task '{self.name}' does not support training.distillation yet")
+
     def callbacks(self, validation: EncodedSplit, evaluate, log_dir: Path, encoder=None) -> list:
         """Extra task-specific callbacks (TensorBoard images, say).
 

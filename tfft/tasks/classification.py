@@ -135,6 +135,18 @@ class ClassificationTask(Task):
             from_logits=True, label_smoothing=training.label_smoothing
         )
 
+    def soft_target_loss(self, teacher_outputs: tf.Tensor, student_outputs: tf.Tensor,
+                         temperature: float) -> tf.Tensor:
+        """KL(teacher ‖ student) of the softmaxes at ``temperature``; per-label BCE if multi-label."""
+        teacher = tf.cast(teacher_outputs, tf.float32) / temperature
+        student = tf.cast(student_outputs, tf.float32) / temperature
+        if self.multi_label:
+            return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.sigmoid(teacher), student))
+        teacher_probabilities = tf.nn.softmax(teacher, axis=-1)
+        return tf.reduce_mean(tf.reduce_sum(
+            teacher_probabilities * (tf.nn.log_softmax(teacher, axis=-1) - tf.nn.log_softmax(student, axis=-1)),
+            axis=-1))
+
     def metrics(self) -> list[keras.metrics.Metric]:
         if self.multi_label:
             logit_threshold = float(np.log(self.threshold / (1.0 - self.threshold)))

@@ -20,6 +20,8 @@ import keras
 import tensorflow as tf
 from keras.src.losses.loss import unscale_loss_for_distribution
 
+from tfft.training.gradient_methods import GradientMethod, LossFunction, plain_gradients
+
 _ACCUMULATING_CLASSES: dict[type, type] = {}
 
 
@@ -43,11 +45,15 @@ def loss_denominator(loss: keras.losses.Loss | None, y, sample_weight) -> tf.Ten
 class AccumulatingTrainStep:
     """Mixin for a Keras model: `train_step` over ``_accumulation_steps`` micro-batches.
 
-    Every tfft training model gets it (one micro-batch is Keras's own step); it
-    also carries the symbolic build that works under MultiWorkerMirrored.
+    Every tfft training model gets it (one micro-batch and no training method
+    is Keras's own step); it also carries the symbolic build that works under
+    MultiWorkerMirrored. A gradient method (adversarial training) and a loss
+    function (distillation) change what each micro-batch contributes.
     """
 
     _accumulation_steps: int = 1
+    _gradient_method: GradientMethod | None = None
+    _loss_function: LossFunction | None = None
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras averages the first distributed batch with strategy.reduce to build
@@ -62,41 +68,54 @@ class AccumulatingTrainStep:
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def train_step(self, data):
-        if self._accumulation_steps <= 1:
+        plain = self._gradient_method is None and self._loss_function is None
+        if self._accumulation_steps <= 1 and plain:
             return super().train_step(data)
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         rows = tf.shape(tf.nest.flatten(x)[0])[0]
+        if self._accumulation_steps <= 1:
+            loss, gradients = self._micro_batch(x, y, sample_weight, tf.constant(1.0))
+        else:
+            loss, gradients = self._accumulate(x, y, sample_weight, rows)
+        self._loss_tracker.update_state(unscale_loss_for_distribution(loss), sample_weight=rows)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self.get_metrics_result()
+
+    def _micro_batch(self, x, y, sample_weight, share):
+        """(loss, dense gradients) of one micro-batch whose loss counts ``share`` of the batch's."""
+        method = self._gradient_method or plain_gradients
+        loss, grads, predictions = method(self, self._loss_function or keras_loss, x, y, sample_weight, share)
+        self.compute_metrics(x, y, predictions, sample_weight=sample_weight)
+        return tf.cast(loss, tf.float32), [_dense(g, w) for g, w in zip(grads, self.trainable_weights)]
+
+    def _accumulate(self, x, y, sample_weight, rows):
         micro = (rows + self._accumulation_steps - 1) // self._accumulation_steps
         count = (rows + micro - 1) // micro
         total = tf.maximum(loss_denominator(self.loss, y, sample_weight), 1e-12)
-        weights = self.trainable_weights
 
         def micro_step(index, gradients, loss_sum):
             part = lambda tree: _rows(tree, index * micro, micro)  # noqa: E731
             xi, yi, wi = part(x), part(y), part(sample_weight)
-            with tf.GradientTape() as tape:
-                predictions = self(xi, training=True)
-                loss = self._compute_loss(x=xi, y=yi, y_pred=predictions, sample_weight=wi,
-                                          training=True)
-                loss = loss * tf.cast(loss_denominator(self.loss, yi, wi) / total, loss.dtype)
-                scaled = self.optimizer.scale_loss(loss)
-            grads = tape.gradient(scaled, weights)
-            self.compute_metrics(xi, yi, predictions, sample_weight=wi)
-            summed = [g + _dense(d, g) for g, d in zip(gradients, grads)]
-            return index + 1, summed, loss_sum + tf.cast(loss, tf.float32)
+            loss, grads = self._micro_batch(xi, yi, wi, loss_denominator(self.loss, yi, wi) / total)
+            return index + 1, [g + d for g, d in zip(gradients, grads)], loss_sum + loss
 
-        zeros = [tf.zeros(w.shape, w.dtype) for w in weights]
+        zeros = [tf.zeros(w.shape, w.dtype) for w in self.trainable_weights]
         _, gradients, loss = tf.while_loop(
             lambda index, *_: index < count, micro_step, (tf.constant(0), zeros, tf.constant(0.0)),
             parallel_iterations=1)  # one micro-batch's activations alive at a time
-        self._loss_tracker.update_state(unscale_loss_for_distribution(loss), sample_weight=rows)
-        self.optimizer.apply_gradients(zip(gradients, weights))
-        return self.get_metrics_result()
+        return loss, gradients
 
 
-def accumulate_gradients(model: keras.Model, steps: int) -> keras.Model:
-    """Makes ``model`` take one optimizer step per ``steps`` micro-batches of each batch."""
-    steps = int(steps)
+def keras_loss(model: keras.Model, x, y, sample_weight, predictions) -> tf.Tensor:
+    """The compiled loss (the task's), as Keras's own step computes it."""
+    return model._compute_loss(x=x, y=y, y_pred=predictions, sample_weight=sample_weight, training=True)
+
+
+def configure_train_step(model: keras.Model, accumulation_steps: int = 1,
+                         gradient_method: GradientMethod | None = None,
+                         loss_function: LossFunction | None = None) -> keras.Model:
+    """Gives ``model`` tfft's train step: accumulation, a gradient method, a loss function."""
+    steps = int(accumulation_steps)
     if steps < 1:
         raise ValueError(f"training.gradient_accumulation_steps must be >= 1, got {steps}")
     if not isinstance(model, AccumulatingTrainStep):
@@ -106,7 +125,14 @@ def accumulate_gradients(model: keras.Model, steps: int) -> keras.Model:
                                                (AccumulatingTrainStep, base), {})
         model.__class__ = _ACCUMULATING_CLASSES[base]
     model._accumulation_steps = steps
+    model._gradient_method = gradient_method
+    model._loss_function = loss_function
     return model
+
+
+def accumulate_gradients(model: keras.Model, steps: int) -> keras.Model:
+    """Makes ``model`` take one optimizer step per ``steps`` micro-batches of each batch."""
+    return configure_train_step(model, steps)
 
 
 def _rows(tree, start, size):

@@ -27,7 +27,7 @@ import keras
 import tensorflow as tf
 
 from tfft.config import TrainingConfig
-from tfft.training.accumulation import accumulate_gradients
+from tfft.training.accumulation import configure_train_step
 from tfft.training.backup import ResumePoint, restore_backup
 from tfft.training.optimizers import build_optimizer
 from tfft.training.throughput import ThroughputMeter, batch_counts
@@ -58,9 +58,13 @@ def effective_learning_rate(training: TrainingConfig) -> float:
 
 def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per_epoch: int,
                          loss, make_metrics: Callable[[], list], strategy: tf.distribute.Strategy,
-                         **compile_args) -> None:
-    """Compiles ``model`` for the run, creating optimizer and metrics in ``strategy``'s scope."""
-    accumulate_gradients(model, training.gradient_accumulation_steps)
+                         gradient_method=None, loss_function=None, **compile_args) -> None:
+    """Compiles ``model`` for the run, creating optimizer and metrics in ``strategy``'s scope.
+
+    ``gradient_method`` and ``loss_function`` (see `configure_train_step`) are
+    the training methods' changes to the step: adversarial training, distillation.
+    """
+    configure_train_step(model, training.gradient_accumulation_steps, gradient_method, loss_function)
     learning_rate = effective_learning_rate(training)
     print(f"{strategy.num_replicas_in_sync} replica(s) × {training.batch_size // strategy.num_replicas_in_sync} "
           f"rows × {training.gradient_accumulation_steps} micro-batch(es) = {rows_per_step(training)} rows "

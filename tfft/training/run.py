@@ -23,7 +23,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfft.backbones import load_backbone
+from tfft.backbones import keep_lower_layers, load_backbone
 from tfft.config import RunConfig
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.data.splits import DataSplits, load_splits
@@ -36,7 +36,9 @@ from tfft.tasks import Task, make_task
 from tfft.evaluation.report import headline_numbers
 from tfft.tasks.base import Report
 from tfft.trained_model import save_trained_model
+from tfft.training.distillation import DistillationLoss, check_teacher, load_teacher
 from tfft.training.freezing import apply_freezing
+from tfft.training.gradient_methods import make_gradient_method
 from tfft.training.hparams import log_hparams
 from tfft.training.backup import ResumePoint
 from tfft.training.fitting import compile_for_training, fit_run, pad_multiple, rows_per_step
@@ -118,12 +120,24 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
     log(f"loading backbone {config.model.backbone} ...")
     with strategy.scope():
         bundle = load_backbone(config.model.backbone, config.model.max_length)
+        if config.model.num_layers:
+            bundle.backbone = keep_lower_layers(bundle.backbone, config.model.num_layers)
         encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
         _choose_trainable(bundle.backbone, config)
         model = task.build_model(bundle.backbone, config.model)
         if config.model.init_from:
             model.load_weights(_finished_run(config.model.init_from).weights)
     return bundle, model, encoder
+
+
+def _distillation_loss(training, task: Task, strategy: tf.distribute.Strategy) -> DistillationLoss | None:
+    settings = training.distillation
+    if not settings.teacher:
+        return None
+    log(f"distilling from {settings.teacher} (temperature {settings.temperature}, alpha {settings.alpha}) ...")
+    with strategy.scope():
+        teacher = load_teacher(settings)
+    return DistillationLoss(teacher, task.soft_target_loss, settings.temperature, settings.alpha)
 
 
 def _finished_run(path: str) -> RunFolder:
@@ -179,6 +193,8 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     splits = _load_data(config, folder, task)
     if config.model.init_from:  # its labels, in its order, so its head's weights mean the same
         task.load(_finished_run(config.model.init_from).path)
+    if config.training.distillation.teacher:  # the teacher's labels, so its outputs line up
+        task.load(check_teacher(config).path)
     log(f"mixed precision: {set_precision(config.training.mixed_precision, strategy)}")
     bundle, model, encoder = _build_model(config, task, strategy)
 
@@ -192,7 +208,8 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     # weighted_metrics=[]: keras-hub task models (CausalLM) otherwise add their own
     # accuracy, which would count the ignored prompt positions.
     compile_for_training(model, training, steps, task.loss(training), task.metrics, strategy,
-                         weighted_metrics=[])
+                         gradient_method=make_gradient_method(training.adversarial, model),
+                         loss_function=_distillation_loss(training, task, strategy), weighted_metrics=[])
     parameters = trainable_summary(model)
     log(f"{len(splits.train)} training rows ({steps} steps/epoch), "
         f"{len(splits.validation)} validation rows, {parameters['total_parameters']:,} parameters, "
