@@ -1,10 +1,12 @@
-"""The ``tfft`` command line: train | ensemble | pretrain | evaluate | predict | export | serve | deploy | update | rollback | info | launch.
+"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
     tfft train                                        # sample intents, MiniLM-L6, export
     tfft pretrain --config configs/pretrain_shakespeare_gpt.yaml
     tfft train --config configs/sst2.yaml --set training.epochs=1
+    tfft tune --config configs/sst2_500.yaml --algorithm bayesian --trials 8   # writes runs/sst2-500-tune/best.yaml
+    tfft evaluate --run runs/sst2-500 --data dev.tsv --perturb typo           # robustness check
     tfft evaluate --export saved_models/support-intents --data test.csv
     tfft predict saved_models/support-intents "I was charged twice"
     tfft export --run runs/support-intents
@@ -62,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="k-fold cross-validation: member i validates on fold i of the training rows")
     ensemble.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                           help="override any config field (repeatable)")
+
+    tune = commands.add_parser(
+        "tune", help="hyperparameter search (KerasTuner); writes the best config as a YAML recipe")
+    tune.add_argument("--config", default=str(DEFAULT_CONFIG), help="YAML run description (the base)")
+    tune.add_argument("--algorithm", choices=["random", "bayesian", "hyperband"], default="random")
+    tune.add_argument("--trials", type=int, default=8, help="trials for random / bayesian (default: %(default)s)")
+    tune.add_argument("--space", help="search space YAML (config.field: {type: float|int|choice, ...}); "
+                                      "default: learning rate, batch size, epochs, warm-up, dropout, PEFT rank")
+    tune.add_argument("--metric", help="validation metric to maximise (default: the task's)")
+    tune.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override any field of the base config (repeatable)")
 
     pretrain = commands.add_parser(
         "pretrain", help="masked-LM / causal-LM pre-training into a keras-hub preset (resumes unfinished runs)")
@@ -199,6 +212,22 @@ def run_train(args) -> int:
     # A progress bar per step on a terminal; one line per epoch in log files.
     result = train(load_config(args.config, overrides), verbose=1 if sys.stdout.isatty() else 2)
     print(summary(result))
+    return 0
+
+
+def run_tune(args) -> int:
+    from tfft.tuning import read_space, tune
+
+    config = load_config(args.config, args.overrides)
+    result = tune(config, args.algorithm, args.trials, read_space(args.space) if args.space else None,
+                  args.metric, verbose=2 if not sys.stdout.isatty() else 1)
+    lines = ["", "=== tfft tune finished ===", f"trials:      {len(result.trials)} finished"]
+    for row in result.trials[:5]:
+        lines.append(f"  trial {row['trial']}: {row['score']:.4f}  {json.dumps(row['values'])}")
+    lines += [f"best score:  {result.best_score:.4f}", f"best config: {result.best_config}",
+              f"HParams:     tensorboard --logdir {result.folder / 'trials'}",
+              f"train it:    tfft train --config {result.best_config}"]
+    print("\n".join(lines))
     return 0
 
 
@@ -465,7 +494,8 @@ def run_info(args) -> int:
 
 COMMANDS = {"train": run_train, "pretrain": run_pretrain, "evaluate": run_evaluate, "predict": run_predict,
             "export": run_export, "info": run_info, "launch": run_launch, "serve": run_serve,
-            "deploy": run_deploy, "update": run_update, "rollback": run_rollback, "ensemble": run_ensemble}
+            "deploy": run_deploy, "update": run_update, "rollback": run_rollback, "ensemble": run_ensemble,
+            "tune": run_tune}
 
 
 if __name__ == "__main__":

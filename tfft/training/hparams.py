@@ -23,6 +23,8 @@ def run_hparams(config: RunConfig) -> dict:
         "epochs": t.epochs, "weight_decay": t.weight_decay, "warmup_ratio": t.warmup_ratio,
         "decay": t.decay, "label_smoothing": t.label_smoothing, "seed": t.seed,
         "peft": config.peft.method, "peft_rank": config.peft.rank,
+        "adversarial": t.adversarial.method, "num_layers": m.num_layers or 0,
+        "distillation": bool(t.distillation.teacher),
     }
 
 
