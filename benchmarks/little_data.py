@@ -2,13 +2,20 @@
 """SST-2 with 500 labelled rows: plain fine-tuning against the little-data methods, side by side.
 
 Every method trains MiniLM-L6 on the same seeded, stratified 500-row sample
-(configs/sst2_500.yaml) and is scored on all of SST-2 dev:
+(configs/sst2_500.yaml) and is scored on all of SST-2 dev, clean and under
+word-level perturbations (typos, synonym swaps at 10% of words, seeded: the
+same perturbed texts for every method):
 
 - plain: the recipe as is
-- eda: plus 2 EDA copies per row (swap / delete; add a synonyms file with --synonyms)
+- eda: plus 2 EDA copies per row (swap / delete)
+- eda-synonyms: plus 2 EDA copies per row, all four operations with tfft's synonym list
+- fgm: FGM adversarial training on the word embeddings (epsilon 0.2 per row)
+- pgd: PGD adversarial training (3 steps of 0.08, epsilon 0.2)
 - ensemble: 3 members with different seeds, probabilities averaged
 
-    python benchmarks/little_data.py [--methods plain eda ensemble] [--set training.epochs=4]
+    python benchmarks/little_data.py [--methods plain fgm] [--reuse] [--set training.epochs=4]
+
+``--reuse`` reads a finished ``runs/little-data-<method>`` instead of training it again.
 """
 
 from __future__ import annotations
@@ -24,16 +31,29 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.recipe import write_results  # noqa: E402
 from tfft.config import load_config  # noqa: E402
+from tfft.evaluation.robustness import DEFAULT_SYNONYMS  # noqa: E402
 
-METHODS = ("plain", "eda", "ensemble")
+METHOD_OVERRIDES = {
+    "plain": [],
+    "eda": ["data.augment.method=eda", "data.augment.copies=2", "data.augment.rate=0.1",
+            "data.augment.operations=[swap,delete]"],
+    "eda-synonyms": ["data.augment.method=eda", "data.augment.copies=2", "data.augment.rate=0.1",
+                     f"data.augment.synonyms={DEFAULT_SYNONYMS}"],
+    "fgm": ["training.adversarial.method=fgm", "training.adversarial.epsilon=0.2"],
+    "pgd": ["training.adversarial.method=pgd", "training.adversarial.epsilon=0.2",
+            "training.adversarial.steps=3", "training.adversarial.step_size=0.08"],
+    "ensemble": [],
+}
+PERTURBATIONS = ("typo", "synonym")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=str(ROOT / "configs" / "sst2_500.yaml"))
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--synonyms", help="word list for EDA synonym replacement / insertion")
+    parser.add_argument("--methods", nargs="+", default=list(METHOD_OVERRIDES), choices=list(METHOD_OVERRIDES))
     parser.add_argument("--members", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="read finished runs instead of training again")
+    parser.add_argument("--perturb-rate", type=float, default=0.1)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     return parser.parse_args()
 
@@ -42,32 +62,44 @@ def run_method(method: str, args) -> dict:
     from tfft.ensemble import train_ensemble
     from tfft.training.run import train
 
-    overrides = [*args.overrides, f"name=little-data-{method}"]
-    if method == "eda":
-        overrides += ["data.augment.method=eda", "data.augment.copies=2", "data.augment.rate=0.1"]
-        if args.synonyms:
-            overrides.append(f"data.augment.synonyms={args.synonyms}")
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, [*args.overrides, f"name=little-data-{method}", *METHOD_OVERRIDES[method]])
     start = time.perf_counter()
     if method == "ensemble":
-        result = train_ensemble(config, args.members)
-        metrics = result.metrics["ensemble"]
-    else:
-        metrics = train(config).metrics["validation"]["after"]
-    return {"method": method, "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
-            "seconds": round(time.perf_counter() - start, 1)}
+        metrics = train_ensemble(config, args.members).metrics["ensemble"]
+        return {"method": method, "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
+                "seconds": round(time.perf_counter() - start, 1)}
+    run_dir = config.run_dir
+    if not (args.reuse and (run_dir / "DONE").is_file()):
+        run_dir = train(config).run_dir
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    row = {"method": method, "accuracy": metrics["validation"]["after"]["accuracy"],
+           "macro_f1": metrics["validation"]["after"]["macro_f1"],
+           "seconds": metrics["training"]["seconds"], "run": str(run_dir)}
+    row.update(robustness(run_dir, config.data.validation, args.perturb_rate))
+    return row
+
+
+def robustness(run_dir: Path, dev: str, rate: float) -> dict:
+    from tfft.evaluation.evaluate import evaluate_run
+    from tfft.evaluation.robustness import perturb_examples
+
+    return {f"accuracy_{kind}": evaluate_run(run_dir, dev, alter=lambda examples, kind=kind: perturb_examples(
+        examples, kind, rate, seed=0)).metrics["accuracy"] for kind in PERTURBATIONS}
 
 
 def main() -> None:
     args = parse_args()
     rows = [run_method(method, args) for method in args.methods]
     plain = next((row for row in rows if row["method"] == "plain"), None)
-    print("| method | SST-2 dev accuracy | Δ vs plain (points) | macro-F1 | seconds |")
-    print("|---|---|---|---|---|")
+    print("| method | SST-2 dev accuracy | Δ vs plain (points) | with typos | with synonym swaps | "
+          "macro-F1 | training seconds |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
         delta = f"{100 * (row['accuracy'] - plain['accuracy']):+.2f}" if plain else ""
-        print(f"| {row['method']} | {100 * row['accuracy']:.2f} | {delta} | {100 * row['macro_f1']:.2f} | "
-              f"{row['seconds']} |")
+        perturbed = [f"{100 * row[f'accuracy_{kind}']:.2f}" if f"accuracy_{kind}" in row else "–"
+                     for kind in PERTURBATIONS]
+        print(f"| {row['method']} | {100 * row['accuracy']:.2f} | {delta} | {' | '.join(perturbed)} | "
+              f"{100 * row['macro_f1']:.2f} | {row['seconds']} |")
     write_results(ROOT / "benchmarks" / "results", "little_data", rows)
     print(json.dumps(rows))
 

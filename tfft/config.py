@@ -124,9 +124,9 @@ class AdversarialConfig:
     """
 
     method: str = "none"  # none | fgm | pgd
-    epsilon: float = 1.0
+    epsilon: float = 0.2     # per row; MiniLM-L6's word vectors have norm about 1.1 each
     steps: int = 3
-    step_size: float = 0.3
+    step_size: float = 0.08
 
     def __post_init__(self):
         if self.method not in ("none", "fgm", "pgd"):

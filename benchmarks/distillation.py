@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""Distilled student against its teacher: SST-2 dev accuracy, size, batch-1 and batch-32 serving latency.
+
+Both runs are exported into a temporary folder and scored on all of dev; then
+batch-1 latency is timed interleaved (teacher, student, teacher, ...) on the
+same sentences through ``serving_default`` on raw strings, as TF Serving calls
+it, so drift on a shared machine hits both alike:
+
+    tfft train --config configs/sst2_lora.yaml            # the teacher (runs/sst2-lora)
+    tfft train --config configs/sst2_distill_l3.yaml      # the 3-layer student
+    python benchmarks/distillation.py --teacher runs/sst2-lora --student runs/sst2-distill-l3 \\
+        --data-dir ../shared/data/sst2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.quantization import measure  # noqa: E402
+from benchmarks.recipe import write_results  # noqa: E402
+from tfft.export.from_run import export_run  # noqa: E402
+from tfft.export.loaded import LoadedExport  # noqa: E402
+
+WARMUP_CALLS = 20
+
+
+def interleaved_batch1_ms(exports: dict[str, Path], texts: list[str]) -> dict[str, float]:
+    """Median batch-1 ``serving_default`` latency of each export, called in turn on each text."""
+    signatures = {name: LoadedExport(path).signature for name, path in exports.items()}
+    times: dict[str, list[float]] = {name: [] for name in exports}
+    for index, text in enumerate(texts):
+        for name, signature in signatures.items():
+            started = time.perf_counter()
+            signature(text=tf.constant([text]))
+            if index >= WARMUP_CALLS:
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {name: round(float(np.median(values)), 2) for name, values in times.items()}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--teacher", required=True, help="the teacher's finished run folder")
+    parser.add_argument("--student", required=True, help="the distilled student's finished run folder")
+    parser.add_argument("--data-dir", required=True, help="folder with dev.tsv (sentence, label)")
+    parser.add_argument("--calls", type=int, default=200, help="batch-1 calls timed")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    dev = Path(args.data_dir) / "dev.tsv"
+    texts = pd.read_csv(dev, sep="\t")["sentence"].tolist()
+    texts = (texts * 8)[: 32 * args.calls]
+    with tempfile.TemporaryDirectory() as folder:
+        exports = {name: export_run(Path(run), Path(folder) / name)
+                   for name, run in (("teacher", args.teacher), ("student", args.student))}
+        results = {name: measure(path, dev, texts, args.calls) for name, path in exports.items()}
+        for name, p50 in interleaved_batch1_ms(exports, texts[:args.calls + WARMUP_CALLS]).items():
+            results[name]["batch1_p50_ms"] = p50
+    teacher, student = results["teacher"], results["student"]
+    print("| model | MB | batch-1 p50 ms | batch-32 p50 ms | SST-2 dev accuracy |")
+    print("|---|---|---|---|---|")
+    for name, row in results.items():
+        print(f"| {name} | {row['bytes'] / 1e6:.1f} | {row['batch1_p50_ms']} | {row['batch32_p50_ms']} | "
+              f"{100 * row['accuracy']:.2f} |")
+    summary = {"accuracy_kept": round(student["accuracy"] / teacher["accuracy"], 4),
+               "batch1_speedup": round(teacher["batch1_p50_ms"] / student["batch1_p50_ms"], 2),
+               "batch32_speedup": round(teacher["batch32_p50_ms"] / student["batch32_p50_ms"], 2)}
+    print(f"student keeps {100 * summary['accuracy_kept']:.1f}% of the teacher's accuracy; "
+          f"batch-1 {summary['batch1_speedup']}x, batch-32 {summary['batch32_speedup']}x faster")
+    payload = {"teacher_run": args.teacher, "student_run": args.student, **results, **summary}
+    write_results(ROOT / "benchmarks" / "results", "distillation", payload)
+    print(json.dumps(payload))
+
+
+if __name__ == "__main__":
+    main()
