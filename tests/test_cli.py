@@ -41,6 +41,20 @@ def test_evaluate_export_and_run_agree(trained_tiny, tmp_path, capsys):
     assert "precision" in capsys.readouterr().out
 
 
+def test_evaluate_perturbed_texts_for_a_robustness_check(trained_tiny, tmp_path, capsys):
+    """Typos on every word of the label-deciding sentences cost accuracy; the run and export agree."""
+    data = str(trained_tiny["files"]["test"])
+    outputs = {}
+    for source in ("--export", "--run"):
+        target = tmp_path / f"{source[2:]}.json"
+        path = trained_tiny["result"].export_path if source == "--export" else trained_tiny["result"].run_dir
+        assert main(["evaluate", source, str(path), "--data", data, "--perturb", "typo", "--perturb-rate", "1.0",
+                     "--output", str(target)]) == 0
+        outputs[source] = json.loads(target.read_text())["accuracy"]
+    assert "perturbing texts: typo, rate 1.0" in capsys.readouterr().err
+    assert outputs["--export"] == outputs["--run"] < trained_tiny["result"].metrics["test"]["accuracy"]
+
+
 def test_evaluate_bad_file_names_file_line_and_column(trained_tiny, tmp_path, capsys):
     bad = write_csv(tmp_path / "bad.csv", ["text", "label"], [["fine", "positive"], ["odd", "neutral"]])
     code = main(["evaluate", "--export", str(trained_tiny["result"].export_path), "--data", str(bad)])
