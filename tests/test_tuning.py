@@ -30,7 +30,7 @@ def test_random_search_writes_the_best_trial_as_a_recipe(tmp_path, sentiment_fil
     trial_runs = sorted((result.folder / "trials").iterdir())
     assert len(trial_runs) == 3
     assert all((run / "metrics.json").is_file() for run in trial_runs)
-    assert any("_hparams_/session_start_info" in tensorboard_tags(run / "logs") for run in trial_runs)
+    assert all("_hparams_/session_start_info" in tensorboard_tags(run / "logs") for run in trial_runs)
     # Asked again for one more trial, the search resumes: three old trials kept, one new run.
     again = tune(config, "random", trials=4, space=SPACE)
     assert len(again.trials) == 4 and len(list((result.folder / "trials").iterdir())) == 4

@@ -1,4 +1,4 @@
-"""Gradient accumulation: one optimizer step over several micro-batches.
+"""tfft's train step: gradient accumulation, plus the hooks training methods plug into.
 
 The pipeline yields ``batch_size × steps`` rows per step; the train step cuts
 them into ``steps`` micro-batches, runs forward and backward on one at a time
@@ -8,10 +8,16 @@ its share of the batch's loss denominator (see `loss_denominator`): for
 token-level losses that is its share of the real target tokens, so the step
 equals one step on the whole batch, not a mean of per-micro-batch means.
 
+Training methods change what a micro-batch contributes without copying the
+step: a gradient method (`tfft.training.gradient_methods`, adversarial
+training) computes its loss and gradients, a loss function
+(`tfft.training.distillation`) replaces the compiled loss.
+
 Example:
 
 >>> accumulate_gradients(model, steps=4)   # before model.compile
 >>> model.fit(batches_of_128_rows)          # four micro-batches of 32 per step
+>>> configure_train_step(model, 1, gradient_method=fgm, loss_function=distillation)
 """
 
 from __future__ import annotations
