@@ -12,7 +12,7 @@ same perturbed texts for every method):
 - fgm: FGM adversarial training on the word embeddings (epsilon 0.2 per row)
 - pgd: PGD adversarial training (3 steps of 0.08, epsilon 0.2)
 - ensemble: 3 members with different seeds, probabilities averaged
-- tuned: ``tfft tune`` (Bayesian, configs/sst2_500_space.yaml) choosing on one fifth of
+- tuned: ``tfft tune`` (Bayesian, configs/search_spaces/sst2_500.yaml) choosing on one fifth of
   the 500 rows (``data.folds=5``: dev stays unseen and no other labels are used), then
   the best config trained on all 500 and scored on dev like the others
 
@@ -93,7 +93,8 @@ def tuned_config(config, trials: int):
     from tfft.tuning import read_space, tune
 
     search = dataclasses.replace(config, data=dataclasses.replace(config.data, validation=None, folds=5, fold=0))
-    best = tune(search, "bayesian", trials, read_space(ROOT / "configs" / "sst2_500_space.yaml"), verbose=2)
+    space = read_space(ROOT / "configs" / "search_spaces" / "sst2_500.yaml")
+    best = tune(search, "bayesian", trials, space, verbose=2)
     print(f"tuned: {json.dumps(best.best_values)} (search score {best.best_score:.4f})", file=sys.stderr)
     return load_config(best.best_config, [f"data.validation={config.data.validation}", "data.folds=null",
                                           "export.enabled=false"])

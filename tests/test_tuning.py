@@ -46,6 +46,23 @@ def test_hyperband_sets_the_epochs_of_each_trial(tmp_path, sentiment_files):
         assert yaml.safe_load((run / "config.yaml").read_text())["training"]["epochs"] in (1, 2)
 
 
+def test_shipped_search_spaces_name_real_config_fields():
+    from pathlib import Path
+
+    import keras_tuner
+
+    from tfft.config import apply_overrides, config_from_dict, config_to_dict
+    from tfft.tuning import declare, read_space
+
+    spaces = sorted((Path(__file__).parent.parent / "configs" / "search_spaces").glob("*.yaml"))
+    assert spaces
+    for path in spaces:
+        hp = keras_tuner.HyperParameters()
+        values = {name: declare(hp, name, spec) for name, spec in read_space(path).items()}
+        overrides = [f"{name}={value}" for name, value in values.items()]
+        config_from_dict(apply_overrides(config_to_dict(load_config(None)), overrides), str(path))
+
+
 def test_bad_space_and_bad_trial_config_stop_the_search(tmp_path, sentiment_files):
     config = tiny_config(tmp_path, sentiment_files)
     with pytest.raises(ConfigError, match="type must be"):
