@@ -205,3 +205,8 @@ def test_perturbations_are_seeded_and_change_about_the_rate_of_words():
     assert synonyms != "the movie was great" and len(synonyms.split()) >= 4
     with pytest.raises(ValueError, match="perturbation must be"):
         perturb_texts(texts, "shuffle")
+    from tfft.data.span_examples import SpanExamples
+    from tfft.evaluation.robustness import perturb_examples
+
+    with pytest.raises(ValueError, match="text classification examples only"):
+        perturb_examples(SpanExamples.__new__(SpanExamples), "typo")

@@ -27,6 +27,7 @@ import numpy as np
 
 from tfft.config import AugmentConfig
 from tfft.data.augment import EdaAugmenter, read_synonyms
+from tfft.data.readers import TextExamples
 
 PERTURBATIONS = ("typo", "synonym")
 DEFAULT_SYNONYMS = Path(__file__).resolve().parent.parent / "sample_data" / "synonyms_en.txt"
@@ -81,6 +82,9 @@ def perturb_texts(texts: list[str], kind: str, rate: float = 0.1, seed: int = 0,
 
 def perturb_examples(examples, kind: str, rate: float = 0.1, seed: int = 0, synonyms=None):
     """``examples`` with perturbed texts (and pairs); labels and line numbers kept."""
+    if not isinstance(examples, TextExamples):  # NER / QA labels point into the text
+        raise ValueError(f"{getattr(examples, 'source', 'this data')}: perturbations apply to text "
+                         f"classification examples only, whose labels survive word edits")
     pairs = examples.pairs
     changed = {"texts": perturb_texts(list(examples.texts), kind, rate, seed, synonyms)}
     if pairs is not None:
