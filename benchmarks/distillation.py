@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.quantization import measure  # noqa: E402
+from benchmarks.quantization import measure, print_table, timing_texts  # noqa: E402
 from benchmarks.recipe import write_results  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
 from tfft.export.loaded import LoadedExport  # noqa: E402
@@ -61,20 +60,15 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     dev = Path(args.data_dir) / "dev.tsv"
-    texts = pd.read_csv(dev, sep="\t")["sentence"].tolist()
-    texts = (texts * 8)[: 32 * args.calls]
+    texts = timing_texts(dev, args.calls)
     with tempfile.TemporaryDirectory() as folder:
         exports = {name: export_run(Path(run), Path(folder) / name)
                    for name, run in (("teacher", args.teacher), ("student", args.student))}
-        results = {name: measure(path, dev, texts, args.calls) for name, path in exports.items()}
+        results = {name: measure(path, dev, texts, args.calls, time_batch1=False) for name, path in exports.items()}
         for name, p50 in interleaved_batch1_ms(exports, texts[:args.calls + WARMUP_CALLS]).items():
             results[name]["batch1_p50_ms"] = p50
     teacher, student = results["teacher"], results["student"]
-    print("| model | MB | batch-1 p50 ms | batch-32 p50 ms | SST-2 dev accuracy |")
-    print("|---|---|---|---|---|")
-    for name, row in results.items():
-        print(f"| {name} | {row['bytes'] / 1e6:.1f} | {row['batch1_p50_ms']} | {row['batch32_p50_ms']} | "
-              f"{100 * row['accuracy']:.2f} |")
+    print_table("model", results, accuracy=lambda value: f"{100 * value:.2f}")
     summary = {"accuracy_kept": round(student["accuracy"] / teacher["accuracy"], 4),
                "batch1_speedup": round(teacher["batch1_p50_ms"] / student["batch1_p50_ms"], 2),
                "batch32_speedup": round(teacher["batch32_p50_ms"] / student["batch32_p50_ms"], 2)}
