@@ -4,7 +4,7 @@ import pytest
 
 from tfft.data.labels import LabelVocabulary
 from tfft.data.readers import TextExamples
-from tfft.data.split import stratified_split
+from tfft.data.split import per_class_sample, stratified_split
 
 
 def test_integer_labels_sort_numerically(tmp_path):
@@ -47,3 +47,20 @@ def test_split_falls_back_when_a_class_is_tiny():
 def test_too_few_rows():
     with pytest.raises(ValueError, match="too few"):
         stratified_split(examples(["a"]), 0.5, seed=0)
+
+
+def test_per_class_sample_takes_k_of_each_label_seeded():
+    labels = ["a"] * 80 + ["b"] * 20 + ["c"] * 3
+    data = examples(labels)
+    sample = per_class_sample(data, labels, 5, seed=7)
+    assert Counter(sample.labels) == {"a": 5, "b": 5, "c": 3}  # a label with fewer rows keeps them all
+    assert sample.lines == sorted(sample.lines)  # file order kept, so errors still name lines
+    assert per_class_sample(data, labels, 5, seed=7).lines == sample.lines
+    assert per_class_sample(data, labels, 5, seed=8).lines != sample.lines
+
+
+def test_train_sample_and_train_per_class_are_exclusive():
+    from tfft.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="set one"):
+        load_config(None, ["data.train_sample=100", "data.train_per_class=16"])

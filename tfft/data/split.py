@@ -59,3 +59,21 @@ def _can_stratify(strata: list, n_validation: int) -> bool:
     return min(counts.values()) >= 2 and n_validation >= len(counts) and (
         len(strata) - n_validation >= len(counts)
     )
+
+
+def per_class_sample(examples: TextExamples, labels: Sequence, per_class: int, seed: int) -> TextExamples:
+    """A seeded sample of ``per_class`` rows of every label (all of a label's rows if it has fewer).
+
+    The few-shot setting of prompt-based learning papers (K examples per class).
+
+    >>> few = per_class_sample(train, train.labels, per_class=32, seed=42)
+    """
+    if per_class < 1:
+        raise ValueError(f"data.train_per_class must be at least 1, got {per_class}")
+    rng = np.random.default_rng(seed)
+    rows_of: dict = {}
+    for row, label in enumerate(labels):
+        rows_of.setdefault(label, []).append(row)
+    kept = [row for label in sorted(rows_of, key=str)
+            for row in rng.permutation(rows_of[label])[:per_class]]
+    return examples.subset(sorted(int(row) for row in kept))

@@ -15,7 +15,7 @@ from tfft.config import DataConfig
 from tfft.data.augment import AugmentedRow, with_augmented_copies
 from tfft.data.readers import TextExamples
 from tfft.data.replay import with_replay
-from tfft.data.split import fold_split
+from tfft.data.split import fold_split, per_class_sample
 from tfft.tasks.base import Task
 
 
@@ -40,10 +40,22 @@ class DataSplits:
 
 
 def _sample(train, data: DataConfig, task: Task, seed: int):
+    if data.train_per_class:
+        return _per_class(train, data.train_per_class, task, seed)
     if not data.train_sample or data.train_sample >= len(train):
         return train
     _, sample = task.hold_out(train, data.train_sample / len(train), seed)
     print(f"kept a stratified sample of {len(sample)} training rows (seed {seed})", file=sys.stderr)
+    return sample
+
+
+def _per_class(train, per_class: int, task: Task, seed: int):
+    labels = task.stratify_key(train)
+    if labels is None:
+        raise ValueError(f"data.train_per_class needs one label per row; task '{task.name}' "
+                         f"(with these options) has none to count. Use data.train_sample")
+    sample = per_class_sample(train, labels, per_class, seed)
+    print(f"kept {per_class} training rows per label, {len(sample)} in all (seed {seed})", file=sys.stderr)
     return sample
 
 

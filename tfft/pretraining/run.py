@@ -36,6 +36,7 @@ from tfft.pretraining.packing import pack_blocks, tokenize_documents
 from tfft.run_folder import RunFolder
 from tfft.trained_model import load_tokenizer
 from tfft.training.freezing import apply_freezing
+from tfft.training.accumulation import own_class
 from tfft.training.backup import ResumePoint
 from tfft.training.fitting import compile_for_training, fit_run, rows_per_step
 from tfft.training.precision import set_precision
@@ -103,7 +104,7 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
                               validation_data=validation, verbose=verbose)
     info = {"blocks": len(train_blocks), "block_tokens": max_length, **fitted, "resumed": resumed}
     after = model.evaluate(validation, return_dict=True, verbose=0)
-    preset = _save_preset(backbone, tokenizer, folder)
+    preset = _save_preset(model, tokenizer, folder)
     metrics = {"validation": {"before": before, "after": _floats(after)}, "training": info,
                "history": {k: [float(v) for v in values] for k, values in history.items()}}
     folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
@@ -192,9 +193,12 @@ def _callbacks(config: RunConfig, folder: RunFolder) -> list:
     ]
 
 
-def _save_preset(backbone: keras.Model, tokenizer, folder: RunFolder) -> Path:
+def _save_preset(model: keras.Model, tokenizer, folder: RunFolder) -> Path:
+    """The backbone, the tokenizer and the LM model (task.json, plus task.weights.h5 where the
+    head has weights of its own, as a masked-LM head does) in keras-hub's preset layout."""
     preset = folder.path / "preset"
-    backbone.save_to_preset(str(preset))
+    with own_class(model):  # not the class tfft's train step swapped in
+        model.save_to_preset(str(preset))
     tokenizer.save_to_preset(str(preset))
     return preset
 

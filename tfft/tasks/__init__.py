@@ -13,12 +13,14 @@ from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
 from tfft.tasks.classification import ClassificationTask
 from tfft.tasks.generation import GenerationTask
+from tfft.tasks.prompt_classification import PromptClassificationTask
 from tfft.tasks.question_answering import QuestionAnsweringTask
 from tfft.tasks.relation_extraction import RelationExtractionTask
 from tfft.tasks.token_classification import TokenClassificationTask
 
 TASKS: dict[str, type[Task]] = {
     ClassificationTask.name: ClassificationTask,
+    PromptClassificationTask.name: PromptClassificationTask,
     TokenClassificationTask.name: TokenClassificationTask,
     "ner": TokenClassificationTask,
     RelationExtractionTask.name: RelationExtractionTask,

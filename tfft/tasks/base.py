@@ -110,6 +110,13 @@ class Task(abc.ABC):
     def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
         """A functional model from the backbone's inputs to the task's outputs."""
 
+    def load_pretrained_head(self, model_config: ModelConfig) -> None:
+        """Loads the backbone preset's pretrained head weights into a fresh `build_model` model.
+
+        Called once before fine-tuning starts, never on a reloaded trained model
+        (its own weights hold the head). Most heads start from random weights.
+        """
+
     @abc.abstractmethod
     def loss(self, training: TrainingConfig) -> keras.losses.Loss: ...
 

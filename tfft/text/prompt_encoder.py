@@ -34,6 +34,12 @@ def text_ids(tokenizer, text: str) -> list[int]:
     return [int(i) for i in tf.function(lambda t: tokenizer(t))(tf.constant([text]))[0].numpy()]
 
 
+def repeated_ids(ids: list[int], batch: tf.Tensor) -> tf.RaggedTensor:
+    """The same id row ``batch`` times, as a ragged int32 tensor ready to concatenate."""
+    row = tf.constant(ids, dtype=tf.int32, shape=[len(ids)])
+    return tf.RaggedTensor.from_tensor(tf.tile(row[tf.newaxis], [batch, 1]))
+
+
 class PromptEncoder:
     def __init__(self, tokenizer, max_length: int, template: str = PLACEHOLDER, max_new_tokens: int = 64,
                  truncate: str = "end"):
@@ -76,8 +82,8 @@ class PromptEncoder:
         else:
             body = tf.cast(self.tokenizer(prompts), tf.int32)
             body = body[:, :self.prompt_room] if self.truncate == "end" else body[:, -self.prompt_room:]
-        opening = self._repeated([self.start_id, *self.prefix_ids], batch)
-        return tf.concat([opening, body, self._repeated(self.suffix_ids, batch)], axis=1)
+        opening = repeated_ids([self.start_id, *self.prefix_ids], batch)
+        return tf.concat([opening, body, repeated_ids(self.suffix_ids, batch)], axis=1)
 
     def _training_rows(self, prompts: tf.Tensor, responses: tf.Tensor):
         prompt = self._prompt_ids(prompts)
@@ -87,8 +93,3 @@ class PromptEncoder:
         row = tf.concat([prompt, answer], axis=1)
         ignored = tf.ragged.map_flat_values(lambda ids: tf.fill(tf.shape(ids), IGNORE_TARGET), prompt[:, 1:])
         return row[:, :-1], tf.concat([ignored, answer], axis=1)
-
-    @staticmethod
-    def _repeated(ids: list[int], batch: tf.Tensor) -> tf.RaggedTensor:
-        row = tf.constant(ids, dtype=tf.int32, shape=[len(ids)])
-        return tf.RaggedTensor.from_tensor(tf.tile(row[tf.newaxis], [batch, 1]))

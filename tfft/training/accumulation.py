@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 from keras.src.losses.loss import unscale_loss_for_distribution
@@ -128,12 +130,27 @@ def configure_train_step(model: keras.Model, accumulation_steps: int = 1,
         base = type(model)
         if base not in _ACCUMULATING_CLASSES:
             _ACCUMULATING_CLASSES[base] = type(f"Accumulating{base.__name__}",
-                                               (AccumulatingTrainStep, base), {})
+                                               (AccumulatingTrainStep, base), {"_base_class": base})
         model.__class__ = _ACCUMULATING_CLASSES[base]
     model._accumulation_steps = steps
     model._gradient_method = gradient_method
     model._loss_function = loss_function
     return model
+
+
+@contextlib.contextmanager
+def own_class(model: keras.Model):
+    """``model`` as its own class again while inside, so what is serialized names that class.
+
+    >>> with own_class(masked_lm):
+    ...     masked_lm.save_to_preset("runs/mlm/preset")  # task.json says BertMaskedLM
+    """
+    swapped = model.__class__
+    model.__class__ = getattr(swapped, "_base_class", swapped)
+    try:
+        yield model
+    finally:
+        model.__class__ = swapped
 
 
 def accumulate_gradients(model: keras.Model, steps: int) -> keras.Model:
