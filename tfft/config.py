@@ -58,7 +58,10 @@ class ModelConfig:
 
 @dataclass
 class AugmentConfig:
-    """EDA-style augmentation of the training rows (after validation is held out).
+    """Augmentation of the training rows (after validation is held out): EDA or back-translation.
+
+    ``back_translation`` adds one paraphrase per row, translated by the export
+    ``translate_to`` and back by ``translate_back``.
 
     Each original row gets ``copies`` augmented copies; each copy applies one
     operation drawn from ``operations``: ``synonym`` (replace words by a synonym
@@ -67,16 +70,25 @@ class AugmentConfig:
     ``rate`` of the words. Without a synonyms file only swap and delete apply.
     """
 
-    method: str = "none"  # none | eda
+    method: str = "none"  # none | eda | back_translation
     copies: int = 1
     rate: float = 0.1
     operations: list[str] = field(default_factory=lambda: ["synonym", "insert", "swap", "delete"])
     synonyms: str | None = None  # text file: one line per word, "word,synonym,synonym,..."
     seed: int = 0
+    translate_to: str | None = None    # back_translation: export that translates into the pivot language
+    translate_back: str | None = None  # back_translation: export that translates the pivot back
 
     def __post_init__(self):
-        if self.method not in ("none", "eda"):
-            raise ConfigError(f"data.augment.method must be none or eda, got '{self.method}'")
+        if self.method not in ("none", "eda", "back_translation"):
+            raise ConfigError(f"data.augment.method must be none, eda or back_translation, got '{self.method}'")
+        if self.method == "back_translation" and not (self.translate_to and self.translate_back):
+            raise ConfigError("data.augment.method=back_translation needs data.augment.translate_to and "
+                              "data.augment.translate_back (exported translation models, e.g. "
+                              "saved_models/en-de and saved_models/de-en)")
+        if self.method == "back_translation" and self.copies != 1:
+            raise ConfigError("data.augment: back_translation makes one paraphrase per row (the exports "
+                              "decode deterministically); set data.augment.copies=1")
         unknown = set(self.operations) - {"synonym", "insert", "swap", "delete"}
         if unknown:
             raise ConfigError(f"data.augment.operations: unknown {sorted(unknown)}; "

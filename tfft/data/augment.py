@@ -1,10 +1,13 @@
-"""EDA-style text augmentation: synonym replacement and insertion, random swap and deletion.
+"""Text augmentation: EDA-style word edits, or back-translation.
+
+EDA: synonym replacement and insertion, random swap and deletion.
 
 Swap and deletion are keras-hub's ``RandomSwap`` / ``RandomDeletion`` on word
 lists; synonym replacement and insertion draw from a word list the user
-supplies (one line per word: ``word,synonym,synonym``). Every augmented text
-records which operation made it and from which original, for the run's data
-report.
+supplies (one line per word: ``word,synonym,synonym``). Back-translation
+(`tfft.data.back_translation`) paraphrases each text through two exported
+translation models. Every augmented text records which operation made it and
+from which original, for the run's data report.
 
 Example:
 
@@ -22,6 +25,7 @@ import keras_hub
 import numpy as np
 
 from tfft.config import AugmentConfig
+from tfft.data.back_translation import BackTranslator, is_new_text
 from tfft.data.errors import DataError
 from tfft.data.replay import concatenate_examples
 
@@ -101,7 +105,12 @@ def _text(token) -> str:
 
 
 def augmented_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -> list[AugmentedRow]:
-    """``config.copies`` augmented copies of every row (pairs: the first text is augmented)."""
+    """Augmented copies of the rows as ``config.method`` makes them (pairs: the first text changes)."""
+    return ROW_MAKERS[config.method](texts, pairs, config)
+
+
+def eda_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -> list[AugmentedRow]:
+    """``config.copies`` EDA copies of every row."""
     synonyms = read_synonyms(config.synonyms) if config.synonyms else None
     augmenter = EdaAugmenter(config, synonyms)
     rng = np.random.default_rng(config.seed)
@@ -112,6 +121,17 @@ def augmented_rows(texts: list[str], pairs: list[str] | None, config: AugmentCon
             if operation != "none" and changed != text:
                 rows.append(AugmentedRow(index, operation, changed, pairs[index] if pairs else None))
     return rows
+
+
+def back_translated_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -> list[AugmentedRow]:
+    """One paraphrase of every row through ``translate_to`` and ``translate_back`` (where it differs)."""
+    translator = BackTranslator(config.translate_to, config.translate_back)
+    return [AugmentedRow(index, "back_translation", paraphrase, pairs[index] if pairs else None)
+            for index, (text, paraphrase) in enumerate(zip(texts, translator.paraphrase(texts)))
+            if is_new_text(paraphrase, text)]
+
+
+ROW_MAKERS = {"eda": eda_rows, "back_translation": back_translated_rows}
 
 
 def with_augmented_copies(train, config: AugmentConfig) -> tuple[object, list[AugmentedRow]]:

@@ -41,8 +41,9 @@ from tfft.tasks.classification import ClassificationTask
 from tfft.text.prompt_encoder import text_ids
 from tfft.text.template_encoder import DEFAULT_TEMPLATE, TemplateEncoder
 
-NO_HEAD_HINT = ("Give it one with continued masked-LM pre-training, e.g. `tfft pretrain --config "
-                "configs/pretrain_wikitext_mlm.yaml`, then set model.backbone=runs/wikitext-mlm/preset")
+NO_HEAD_HINT = ("Train one with `tfft pretrain` (task: masked_lm), e.g. `tfft pretrain --config "
+                "configs/pretrain_sst2_mlm_head.yaml` (backbone frozen, head only), then set "
+                "model.backbone=runs/sst2-mlm-head/preset")
 
 
 class PromptClassificationTask(ClassificationTask):
