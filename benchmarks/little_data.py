@@ -12,6 +12,8 @@ same perturbed texts for every method):
 - fgm: FGM adversarial training on the word embeddings (epsilon 0.2 per row)
 - pgd: PGD adversarial training (3 steps of 0.08, epsilon 0.2)
 - ensemble: 3 members with different seeds, probabilities averaged
+- prompt: prompt-based classification (the cloze template and label words scored by the
+  masked-LM head of configs/pretrain_sst2_mlm_head.yaml; see benchmarks/few_shot.py)
 - tuned: ``tfft tune`` (Bayesian, configs/search_spaces/sst2_500.yaml) choosing on one fifth of
   the 500 rows (``data.folds=5``: dev stays unseen and no other labels are used), then
   the best config trained on all 500 and scored on dev like the others
@@ -47,6 +49,9 @@ METHOD_OVERRIDES = {
             "training.adversarial.steps=3", "training.adversarial.step_size=0.08"],
     "ensemble": [],
     "tuned": [],
+    # needs runs/sst2-mlm-head (python scripts/pretrain.py --config configs/pretrain_sst2_mlm_head.yaml)
+    "prompt": ["task=prompt_classification", "model.backbone=runs/sst2-mlm-head/preset",
+               'task_options={template: "{text} It was [MASK].", label_words: {0: terrible, 1: great}}'],
 }
 PERTURBATIONS = ("typo", "synonym")
 
