@@ -33,7 +33,7 @@ class TranslationModel:
     def __init__(self, path: str | Path):
         try:
             self.export = LoadedExport(path)
-        except (FileNotFoundError, OSError) as error:
+        except OSError as error:  # FileNotFoundError included
             raise ValueError(f"data.augment: translation model {path}: {error}") from None
         if len(self.export.input_names) != 1:
             raise ValueError(f"data.augment: translation model {self.export.path} must take one string input; "
