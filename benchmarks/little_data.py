@@ -9,6 +9,8 @@ same perturbed texts for every method):
 - plain: the recipe as is
 - eda: plus 2 EDA copies per row (swap / delete)
 - eda-synonyms: plus 2 EDA copies per row, all four operations with tfft's synonym list
+- back-translation: plus one paraphrase per row, English -> German -> English through the
+  Multi30k GPT-2 translators (trained on image captions: the only pair this machine has)
 - fgm: FGM adversarial training on the word embeddings (epsilon 0.2 per row)
 - pgd: PGD adversarial training (3 steps of 0.08, epsilon 0.2)
 - ensemble: 3 members with different seeds, probabilities averaged
@@ -47,6 +49,10 @@ METHOD_OVERRIDES = {
     "fgm": ["training.adversarial.method=fgm", "training.adversarial.epsilon=0.2"],
     "pgd": ["training.adversarial.method=pgd", "training.adversarial.epsilon=0.2",
             "training.adversarial.steps=3", "training.adversarial.step_size=0.08"],
+    # needs saved_models/multi30k-en-de and -de-en (configs/multi30k_en_de.yaml, configs/multi30k_de_en.yaml)
+    "back-translation": ["data.augment.method=back_translation",
+                         "data.augment.translate_to=saved_models/multi30k-en-de",
+                         "data.augment.translate_back=saved_models/multi30k-de-en"],
     "ensemble": [],
     "tuned": [],
     # needs runs/sst2-mlm-head (python scripts/pretrain.py --config configs/pretrain_sst2_mlm_head.yaml)

@@ -236,8 +236,12 @@ def test_masked_lm_preset_is_fine_tuned_by_tfft_train(tmp_path, sentiment_files)
     assert (pretrained.preset_dir / "task.weights.h5").is_file()
     head = keras_hub.models.BertMaskedLM.from_preset(str(pretrained.preset_dir), preprocessor=None).masked_lm_head
     assert float(np.abs(head._bias.numpy()).max()) > 0.0
+    with pytest.raises(BackboneError, match="model.max_length 32 is longer than the 24 positions"):
+        train(tiny_config(tmp_path, sentiment_files, **{"name": "too-long", "model.backbone": str(pretrained.preset_dir)}),
+              verbose=0)
     tuned = train(tiny_config(tmp_path, sentiment_files, **{
-        "model.backbone": str(pretrained.preset_dir), "training.epochs": 1, "export.enabled": False}), verbose=0)
+        "model.backbone": str(pretrained.preset_dir), "model.max_length": 24, "training.epochs": 1,
+        "export.enabled": False}), verbose=0)
     assert tuned.metrics["validation"]["after"]["examples"] > 0
 
 

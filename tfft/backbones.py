@@ -147,6 +147,20 @@ def pretrained_head_weights(spec: str) -> Path | None:
     return None
 
 
+def position_limit(backbone: keras.Model) -> int | None:
+    """The longest input the backbone's position embeddings cover (None if it has no such limit)."""
+    limit = getattr(backbone, "max_sequence_length", None)
+    return int(limit) if limit else None
+
+
+def check_max_length(backbone: keras.Model, max_length: int) -> None:
+    """Refuses a ``model.max_length`` beyond the backbone's positions (it would fail on long inputs only)."""
+    limit = position_limit(backbone)
+    if limit is not None and int(max_length) > limit:
+        raise BackboneError(f"model.max_length {max_length} is longer than the {limit} positions of "
+                            f"{type(backbone).__name__}; set model.max_length <= {limit}")
+
+
 def is_scratch(spec: str) -> bool:
     """True for ``scratch:<size>`` / ``scratch-gpt2:<size>`` specs (random initialisation)."""
     family, colon, _ = spec.partition(":")

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import keras_hub  # noqa: F401  (registers keras-hub classes for deserialization)
 
-from tfft.backbones import load_backbone
+from tfft.backbones import load_backbone, position_limit
 from tfft.config import RunConfig, load_config
 from tfft.peft import add_adapter, is_enabled, merge_active
 from tfft.peft.checkpoint import adapter_run_config, attach_checkpoint
@@ -68,11 +68,15 @@ def load_trained_model(run_dir: Path, for_export: bool = False) -> TrainedModel:
     config = load_config(folder.config)
     task = make_task(config.task, config.task_options, config.data)
     task.load(folder.path)
-    encoder = task.make_encoder(load_tokenizer(folder.tokenizer), config.model.max_length)
     with float32_policy():
         backbone_config = json.loads(folder.backbone_config.read_text())
         backbone_config["config"]["dtype"] = "float32"
         backbone = keras.saving.deserialize_keras_object(backbone_config)
+    # Runs trained before tfft checked model.max_length may exceed the backbone's positions;
+    # their encoder is held to what the backbone covers, so long inputs are cut, not refused.
+    max_length = min(config.model.max_length, position_limit(backbone) or config.model.max_length)
+    encoder = task.make_encoder(load_tokenizer(folder.tokenizer), max_length)
+    with float32_policy():
         if is_enabled(config.peft):
             add_adapter(backbone, config.peft, config.name)
         model = task.build_model(backbone, config.model)

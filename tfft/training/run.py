@@ -23,7 +23,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfft.backbones import keep_lower_layers, load_backbone
+from tfft.backbones import check_max_length, keep_lower_layers, load_backbone
 from tfft.config import RunConfig
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.data.splits import DataSplits, load_splits
@@ -122,6 +122,7 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
         bundle = load_backbone(config.model.backbone, config.model.max_length)
         if config.model.num_layers:
             bundle.backbone = keep_lower_layers(bundle.backbone, config.model.num_layers)
+        check_max_length(bundle.backbone, config.model.max_length)
         encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
         _choose_trainable(bundle.backbone, config)
         model = task.build_model(bundle.backbone, config.model)
