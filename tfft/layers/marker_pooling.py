@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tfft.layers.mask_position import first_position
+
 
 @keras.saving.register_keras_serializable(package="tfft")
 class MarkerPooling(keras.layers.Layer):
@@ -25,7 +27,7 @@ class MarkerPooling(keras.layers.Layer):
     def call(self, sequence, token_ids):
         vectors = []
         for marker_id in self.marker_ids:
-            position = ops.argmax(ops.cast(ops.equal(token_ids, marker_id), "int32"), axis=1)
+            position = first_position(token_ids, marker_id)
             picked = ops.take_along_axis(sequence, ops.reshape(position, (-1, 1, 1)), axis=1)
             vectors.append(ops.squeeze(picked, axis=1))
         return ops.concatenate(vectors, axis=-1)

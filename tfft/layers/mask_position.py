@@ -6,6 +6,11 @@ import keras
 from keras import ops
 
 
+def first_position(token_ids, token_id: int):
+    """``[batch]`` int32 index of the first ``token_id`` in each row (0 where a row has none)."""
+    return ops.cast(ops.argmax(ops.cast(ops.equal(token_ids, token_id), "int32"), axis=1), "int32")
+
+
 @keras.saving.register_keras_serializable(package="tfft")
 class MaskPosition(keras.layers.Layer):
     """The index of the first ``mask_id`` in each row, shape ``[batch, 1]`` (0 if a row has none).
@@ -21,8 +26,7 @@ class MaskPosition(keras.layers.Layer):
         self.mask_id = int(mask_id)
 
     def call(self, token_ids):
-        is_mask = ops.cast(ops.equal(token_ids, self.mask_id), "int32")
-        return ops.expand_dims(ops.cast(ops.argmax(is_mask, axis=1), "int32"), 1)
+        return ops.expand_dims(first_position(token_ids, self.mask_id), 1)
 
     def compute_output_shape(self, token_ids_shape):
         return (token_ids_shape[0], 1)
