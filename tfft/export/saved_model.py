@@ -3,6 +3,7 @@
 ``serving_default`` takes ``text`` (and ``text_pair`` for pair tasks) as
 tf.string ``[None]``, tokenizes inside the graph (core TF + tensorflow-text ops
 only, which stock TF Serving links) and returns the task's named outputs.
+Encoder layers run padding-free serving kernels (`tfft.export.packed_encoder`).
 Only the model's weights are saved, never optimizer state.
 
 Example:
@@ -25,6 +26,7 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
+from tfft.export.packed_encoder import packed_encoder_calls
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
 from tfft.tasks.base import Task
@@ -51,7 +53,7 @@ class Endpoint:
 
         @functools.wraps(serve)  # keeps the input names (text, text_pair) for the signature
         def traced(*inputs):
-            with self.context():
+            with self.context(), packed_encoder_calls(self.model):
                 return serve(*inputs)
 
         return traced

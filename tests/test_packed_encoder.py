@@ -1,0 +1,101 @@
+"""The export's padding-free encoder kernels compute what keras-hub's layers compute."""
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfft.backbones import load_backbone
+from tfft.config import PeftConfig
+from tfft.export.packed_encoder import is_packable, packed_encoder_calls
+from tfft.peft import add_adapter, merge_active
+
+LENGTHS = [9, 3, 6]  # a padded batch: rows of different lengths
+
+
+def padded_batch(vocabulary: int, length: int = 9, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    mask = np.arange(length)[None, :] < np.asarray(LENGTHS)[:, None]
+    ids = np.where(mask, rng.integers(5, vocabulary, (len(LENGTHS), length)), 0)
+    return {"token_ids": tf.constant(ids, tf.int32), "segment_ids": tf.zeros_like(ids, tf.int32),
+            "padding_mask": tf.constant(mask)}
+
+
+def randomize(model: keras.Model, seed: int = 1) -> None:
+    """Random LayerNorm and bias values too, so a wrong gamma/beta/bias shows up."""
+    rng = np.random.default_rng(seed)
+    for variable in model.weights:
+        variable.assign(rng.normal(0, 0.2, variable.shape).astype("float32"))
+
+
+def traced(backbone):
+    return tf.function(lambda inputs: backbone(inputs, training=False)["sequence_output"])
+
+
+@pytest.fixture
+def backbone():
+    model = load_backbone("scratch:tiny").backbone
+    randomize(model)
+    return model
+
+
+def test_packed_encoder_matches_stock_layers_at_real_tokens_and_zeroes_pads(backbone):
+    inputs = padded_batch(backbone.vocabulary_size)
+    stock = traced(backbone)(inputs).numpy()
+    with packed_encoder_calls(backbone) as packed_layers:
+        packed = traced(backbone)(inputs).numpy()
+    assert packed_layers == backbone.num_layers
+    real = inputs["padding_mask"].numpy()
+    assert np.abs(packed[real] - stock[real]).max() <= 1e-5
+    assert np.abs(stock[real]).max() > 0.1  # the comparison is not of zeros
+    assert not packed[~real].any()
+
+
+def test_calls_are_restored_after_the_block(backbone):
+    layers = [layer for layer in backbone._flatten_layers() if isinstance(layer, keras_hub.layers.TransformerEncoder)]
+    with packed_encoder_calls(backbone):
+        assert all("call" in layer.__dict__ for layer in layers)
+    assert not any("call" in layer.__dict__ for layer in layers)
+    inputs = padded_batch(backbone.vocabulary_size)
+    pads = backbone(inputs, training=False)["sequence_output"].numpy()[~inputs["padding_mask"].numpy()]
+    assert np.abs(pads).max() > 0  # the stock layer again: it computes outputs at pads
+
+
+def test_pre_layer_norm_block_is_computed_exactly():
+    layer = keras_hub.layers.TransformerEncoder(intermediate_dim=24, num_heads=2, normalize_first=True,
+                                                activation="relu")
+    inputs = tf.random.stateless_normal((3, 9, 8), seed=(1, 2))
+    mask = tf.constant(np.arange(9)[None, :] < np.asarray(LENGTHS)[:, None])
+    model = keras.Model(*_functional(layer))
+    randomize(model)
+    stock = model([inputs, mask]).numpy()
+    with packed_encoder_calls(model) as packed_layers:
+        packed = model([inputs, mask]).numpy()
+    assert packed_layers == 1
+    assert np.abs(packed[mask.numpy()] - stock[mask.numpy()]).max() <= 1e-5
+
+
+def _functional(layer):
+    x = keras.Input((9, 8))
+    mask = keras.Input((9,), dtype="bool")
+    return [x, mask], layer(x, padding_mask=mask)
+
+
+def test_layers_with_an_active_adapter_keep_their_own_call_until_merged(backbone):
+    add_adapter(backbone, PeftConfig(method="lora", targets=["query", "value"]))
+    layers = [layer for layer in backbone._flatten_layers() if isinstance(layer, keras_hub.layers.TransformerEncoder)]
+    assert not any(is_packable(layer) for layer in layers)
+    with packed_encoder_calls(backbone) as packed_layers:
+        assert packed_layers == 0
+    merge_active(backbone)
+    assert all(is_packable(layer) for layer in layers)
+
+
+def test_a_custom_attention_mask_runs_the_stock_call(backbone):
+    layer = next(layer for layer in backbone._flatten_layers() if isinstance(layer, keras_hub.layers.TransformerEncoder))
+    inputs = tf.random.stateless_normal((2, 5, 32), seed=(3, 4))
+    causal = tf.constant(np.tril(np.ones((2, 5, 5), bool)))
+    stock = layer(inputs, attention_mask=causal).numpy()
+    with packed_encoder_calls(backbone):
+        assert np.array_equal(layer(inputs, attention_mask=causal).numpy(), stock)
