@@ -44,6 +44,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-batch-size", type=int, default=32)
     parser.add_argument("--batch-timeout-micros", type=int, default=5000)
+    parser.add_argument("--num-batch-threads", type=int, default=2)
     return parser.parse_args()
 
 
@@ -110,7 +111,8 @@ def main() -> None:
     texts = request_texts(args)
     unbatched = measure(args, texts, [])
     batched = measure(args, texts, ["--enable-batching", "--max-batch-size", str(args.max_batch_size),
-                                    "--batch-timeout-micros", str(args.batch_timeout_micros)])
+                                    "--batch-timeout-micros", str(args.batch_timeout_micros),
+                                    "--num-batch-threads", str(args.num_batch_threads)])
     ratio = batched["rows_per_second"] / max(unbatched["rows_per_second"], 1e-9)
     print("| mode | valid sent | valid failed | malformed sent | 4xx | 5xx | rows/s | p50 ms | p99 ms | rows/batch |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-batch-size", type=int, default=32, help="rows per batch (default: %(default)s)")
     serve.add_argument("--batch-timeout-micros", type=int, default=2000,
                        help="longest wait for a batch to fill (default: %(default)s)")
+    serve.add_argument("--num-batch-threads", type=int, default=2,
+                       help="batches run at once; 1 fills bigger batches when one batch keeps every core busy "
+                            "(default: %(default)s)")
     serve.add_argument("--max-request-bytes", type=int, default=4 * 1024 * 1024,
                        help="larger request bodies get 413 (default: %(default)s)")
     serve.add_argument("--poll-seconds", type=float, default=1.0,

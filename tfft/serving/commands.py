@@ -46,7 +46,8 @@ def _batching(args) -> BatchingOptions | None:
     if args.batching_parameters_file:
         return BatchingOptions.from_proto(read_text_proto(Path(args.batching_parameters_file), BatchingParameters))
     if args.enable_batching:
-        return BatchingOptions(max_batch_size=args.max_batch_size, batch_timeout_micros=args.batch_timeout_micros)
+        return BatchingOptions(max_batch_size=args.max_batch_size, batch_timeout_micros=args.batch_timeout_micros,
+                               num_batch_threads=args.num_batch_threads)
     return None
 
 

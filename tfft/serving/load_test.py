@@ -14,14 +14,15 @@ Example:
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import threading
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import requests
 
 
 def malformed_bodies(seed: int, text: str = "hello") -> list[tuple[str, bytes]]:
@@ -91,18 +92,21 @@ def run_load(url: str, model: str, texts: list[str], clients: int = 32, seconds:
     result = LoadResult(clients, seconds)
     lock = threading.Lock()
     fuzz = malformed_bodies(seed, texts[0])
-    base = f"{url.rstrip('/')}/v1/models/{model}"
+    address = urllib.parse.urlsplit(url)
+    base = f"{address.path.rstrip('/')}/v1/models/{model}"
     deadline = time.monotonic() + seconds
 
     def client(index: int) -> None:
-        session, rng, sent = requests.Session(), random.Random(seed + index), 0
+        connection, rng, sent = KeepAliveConnection(address.hostname, address.port, timeout), \
+            random.Random(seed + index), 0
         while time.monotonic() < deadline:
             sent += 1
             if malformed_every and sent % malformed_every == 0:
                 suffix, body = rng.choice(fuzz)
-                _malformed(session, base + suffix, body, result, lock, timeout)
+                _malformed(connection, base + suffix, body, result, lock)
             else:
-                _valid(session, f"{base}:predict", rng.choice(texts), result, lock, timeout)
+                _valid(connection, f"{base}:predict", rng.choice(texts), result, lock)
+        connection.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     start = time.monotonic()
@@ -114,13 +118,55 @@ def run_load(url: str, model: str, texts: list[str], clients: int = 32, seconds:
     return result
 
 
-def _valid(session, url: str, text: str, result: LoadResult, lock, timeout: float) -> None:
+class KeepAliveConnection:
+    """One client's HTTP/1.1 connection, reopened when the server closes it.
+
+    The standard library's ``http.client`` rather than ``requests``: on a small
+    machine the load generator shares the cores with the server, and each
+    request through ``requests`` costs several times the client CPU.
+    """
+
+    def __init__(self, host: str, port: int | None, timeout: float):
+        self.host, self.port, self.timeout = host, port, timeout
+        self._connection: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """(status, body) of one POST; a kept-alive connection the server dropped is retried once, fresh."""
+        reused = self._connection is not None
+        try:
+            return self._post(path, body)
+        except TimeoutError:  # the server may still be working on it: never send it twice
+            self.close()
+            raise
+        except (http.client.HTTPException, OSError):
+            self.close()
+            if not reused:
+                raise
+            return self._post(path, body)
+
+    def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        self._connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+        response = self._connection.getresponse()
+        data = response.read()
+        if response.will_close:
+            self.close()
+        return response.status, data
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _valid(connection: KeepAliveConnection, path: str, text: str, result: LoadResult, lock) -> None:
     start = time.perf_counter()
     try:
-        response = session.post(url, json={"instances": [text]}, timeout=timeout)
-        ok = response.status_code == 200 and len(response.json()["predictions"]) == 1
-        problem = None if ok else f"{response.status_code} {response.text[:120]}"
-    except (requests.RequestException, ValueError, KeyError) as error:
+        status, data = connection.post(path, json.dumps({"instances": [text]}).encode())
+        ok = status == 200 and len(json.loads(data)["predictions"]) == 1
+        problem = None if ok else f"{status} {data[:120]!r}"
+    except (http.client.HTTPException, OSError, ValueError, KeyError, TypeError) as error:
         problem = f"{type(error).__name__}: {error}"
     with lock:
         result.valid_sent += 1
@@ -131,13 +177,13 @@ def _valid(session, url: str, text: str, result: LoadResult, lock, timeout: floa
             result.latencies_ms.append((time.perf_counter() - start) * 1000)
 
 
-def _malformed(session, url: str, body: bytes, result: LoadResult, lock, timeout: float) -> None:
+def _malformed(connection: KeepAliveConnection, path: str, body: bytes, result: LoadResult, lock) -> None:
     try:
-        response = session.post(url, data=body, timeout=timeout, headers={"Content-Type": "application/json"})
-        status = response.status_code
-        has_error = "error" in response.json()
-    except (requests.RequestException, ValueError) as error:
-        status, has_error = 0, False
+        status, data = connection.post(path, body)
+        answer = json.loads(data)
+        has_error = isinstance(answer, dict) and "error" in answer
+    except (http.client.HTTPException, OSError, ValueError) as error:
+        status, data, has_error = 0, b"", False
         with lock:
             result.failures.append(f"malformed {body[:40]!r}: {type(error).__name__}")
     with lock:
@@ -146,6 +192,6 @@ def _malformed(session, url: str, body: bytes, result: LoadResult, lock, timeout
             result.malformed_4xx += 1
         elif status >= 500:
             result.malformed_5xx += 1
-            result.failures.append(f"malformed {body[:40]!r} -> {status} {response.text[:120]}")
+            result.failures.append(f"malformed {body[:40]!r} -> {status} {data[:120]!r}")
         else:
             result.malformed_other += 1
