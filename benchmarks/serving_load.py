@@ -5,7 +5,8 @@ Starts `tfft serve` in its own process (so the load generator does not share
 its interpreter), sends one-row predict requests built from SST-2 dev
 sentences, and every 10th request a fuzzed malformed one. Reports, per mode,
 valid requests answered, malformed ones answered 4xx / 5xx, rows/s and
-latency, and the batching/no-batching throughput ratio.
+latency, and the batching/no-batching throughput ratio; then the ceiling: the
+export's rows/s called directly (no server) at batch 1, 8 and 32.
 
     python scripts/train.py        # writes saved_models/support-intents/<v>
     python benchmarks/serving_load.py --model saved_models/support-intents \
@@ -98,6 +99,29 @@ def measure(args, texts: list[str], batching: list[str]) -> dict:
     return summary
 
 
+def direct_rows_per_second(model: str, texts: list[str], batch_sizes=(1, 8, 32), calls: int = 24) -> dict:
+    """The ceiling: rows/s of ``serving_default`` called in this process, no server, one batch at a time."""
+    import numpy as np
+    import tensorflow as tf
+
+    from tfft.export.loaded import LoadedExport
+
+    signature = LoadedExport(model).signature
+    rng = np.random.default_rng(0)
+    ceiling = {}
+    for size in batch_sizes:
+        batches = [tf.constant(list(rng.choice(texts, size))) for _ in range(calls + 3)]
+        for batch in batches[:3]:
+            signature(text=batch)
+        times = []
+        for batch in batches[3:]:
+            start = time.perf_counter()
+            signature(text=batch)
+            times.append(time.perf_counter() - start)
+        ceiling[size] = round(size / float(np.median(times)), 1)
+    return ceiling
+
+
 def request_texts(args) -> list[str]:
     if args.texts:
         return pd.read_csv(args.texts, sep="\t" if args.texts.endswith(".tsv") else ",")[args.text_column].tolist()
@@ -121,8 +145,13 @@ def main() -> None:
               f"{row['malformed_4xx']} | {row['malformed_5xx']} | {row['rows_per_second']} | "
               f"{row['latency_p50_ms']} | {row['latency_p99_ms']} | {row.get('mean_batch_rows')} |")
     print(f"batching / no batching throughput: {ratio:.2f}x")
+    direct = direct_rows_per_second(args.model, texts)
+    print("no server, one batch at a time (the ceiling): "
+          + ", ".join(f"batch {size}: {rows} rows/s" for size, rows in direct.items())
+          + f"; batch {max(direct)} / no batching: {direct[max(direct)] / max(unbatched['rows_per_second'], 1e-9):.2f}x")
     payload = {"model": args.model, "texts": args.texts or args.data_dir, "clients": args.clients, "seconds": args.seconds,
-               "no_batching": unbatched, "batching": batched, "throughput_ratio": round(ratio, 2)}
+               "no_batching": unbatched, "batching": batched, "throughput_ratio": round(ratio, 2),
+               "direct_rows_per_second": direct}
     write_results(ROOT / "benchmarks" / "results", "serving_load", payload)
     print(json.dumps(payload))
 
