@@ -10,6 +10,7 @@ from tfft.backbones import load_backbone
 from tfft.config import PeftConfig
 from tfft.export.packed_encoder import is_packable, packed_encoder_calls
 from tfft.peft import add_adapter, merge_active
+from tfft.peft.methods import METHODS
 
 LENGTHS = [9, 3, 6]  # a padded batch: rows of different lengths
 
@@ -80,6 +81,20 @@ def _functional(layer):
     x = keras.Input((9, 8))
     mask = keras.Input((9,), dtype="bool")
     return [x, mask], layer(x, padding_mask=mask)
+
+
+@pytest.mark.parametrize("method", sorted(set(METHODS) - {"none"}))
+def test_every_peft_method_exports_what_it_computes(backbone, method):
+    add_adapter(backbone, PeftConfig(method=method, targets=["query", "value", "feedforward_intermediate_dense"]))
+    randomize(backbone, seed=2)  # adapters that start as the identity would hide a skipped adapter
+    inputs = padded_batch(backbone.vocabulary_size)
+    stock = traced(backbone)(inputs).numpy()
+    with packed_encoder_calls(backbone):
+        packed = traced(backbone)(inputs).numpy()
+    real = inputs["padding_mask"].numpy()
+    if packed.shape != stock.shape:  # soft prompts add positions; the packed path must not have run
+        pytest.fail(f"{method}: shapes {packed.shape} != {stock.shape}")
+    assert np.abs(packed[real] - stock[real]).max() <= 1e-5
 
 
 def test_layers_with_an_active_adapter_keep_their_own_call_until_merged(backbone):

@@ -22,8 +22,10 @@ and ops (core TF only), so TF Serving runs it unchanged.
 
 A layer is left to its own ``call`` when anything differs from the plain
 BERT-style block this path computes: a custom attention mask, attention
-scores requested, training, PEFT layers wrapped around its projections,
-quantized weights, or attention options (gating, sliding window, other axes).
+scores requested, training, an active PEFT adapter anywhere in the block
+(LoRA-style projections, bottleneck adapters, prefixes, soft prompts; merged
+LoRA is plain again), quantized weights, or attention options (gating,
+sliding window, other axes).
 
 Example:
 
@@ -64,7 +66,8 @@ def packed_encoder_calls(model: keras.Model) -> Iterator[int]:
 def is_packable(layer) -> bool:
     """True if ``layer`` is a plain float32 BERT-style block the packed path computes exactly."""
     attention = getattr(layer, "_self_attention_layer", None)
-    if not _is_plain(attention, keras.layers.MultiHeadAttention):
+    if not (_is_plain(layer, keras_hub.layers.TransformerEncoder)
+            and _is_plain(attention, keras.layers.MultiHeadAttention)):
         return False
     config = attention.get_config()
     if any(config.get(key, value) != value for key, value in _PLAIN_ATTENTION.items()):
@@ -75,7 +78,10 @@ def is_packable(layer) -> bool:
                    attention._output_dense]
     dense = [layer._feedforward_intermediate_dense, layer._feedforward_output_dense]
     norms = [layer._self_attention_layer_norm, layer._feedforward_layer_norm]
+    # Bottleneck adapters live in the dropout layers' place, so those must be plain dropouts too.
+    dropouts = [layer._self_attention_dropout, layer._feedforward_dropout]
     return (all(_is_plain(p, keras.layers.EinsumDense) for p in projections)
+            and all(_is_plain(d, keras.layers.Dropout) for d in dropouts)
             and all(_is_plain(d, keras.layers.Dense) and d.use_bias for d in dense)
             and all(_is_plain(n, keras.layers.LayerNormalization) and _plain_norm(n) for n in norms))
 
