@@ -46,6 +46,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-batch-size", type=int, default=32)
     parser.add_argument("--batch-timeout-micros", type=int, default=5000)
     parser.add_argument("--num-batch-threads", type=int, default=2)
+    parser.add_argument("--intra-op-threads", type=int, default=0,
+                        help="tfft serve --tensorflow-intra-op-parallelism, both modes (0: TF chooses)")
     return parser.parse_args()
 
 
@@ -133,8 +135,9 @@ def request_texts(args) -> list[str]:
 def main() -> None:
     args = parse_args()
     texts = request_texts(args)
-    unbatched = measure(args, texts, [])
-    batched = measure(args, texts, ["--enable-batching", "--max-batch-size", str(args.max_batch_size),
+    threads = ["--tensorflow-intra-op-parallelism", str(args.intra_op_threads)]
+    unbatched = measure(args, texts, threads)
+    batched = measure(args, texts, [*threads, "--enable-batching", "--max-batch-size", str(args.max_batch_size),
                                     "--batch-timeout-micros", str(args.batch_timeout_micros),
                                     "--num-batch-threads", str(args.num_batch_threads)])
     ratio = batched["rows_per_second"] / max(unbatched["rows_per_second"], 1e-9)

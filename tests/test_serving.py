@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -236,3 +238,25 @@ def test_cli_deploy_writes_the_bundle_and_refuses_bad_labels(model_root, tmp_pat
     assert main(["deploy", str(model_root), "--out", str(tmp_path / "c"), "--label", "stable=2"]) == 2
     assert "MODEL:LABEL=VERSION" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+THREADS_PROBE = """
+import tensorflow as tf
+from tfft.serving.commands import set_tensorflow_threads
+set_tensorflow_threads(1, 3)
+print(tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads())
+tf.constant(1.0) + 1.0
+try:
+    set_tensorflow_threads(2)
+except RuntimeError as error:
+    print(error)
+"""
+
+
+def test_thread_counts_are_set_before_tensorflow_starts_and_refused_after():
+    completed = subprocess.run([sys.executable, "-c", THREADS_PROBE], capture_output=True, text=True, timeout=120,
+                               cwd=Path(__file__).resolve().parent.parent)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = completed.stdout.strip().splitlines()
+    assert lines[0] == "1 3"
+    assert "set them before any model is loaded" in lines[1]

@@ -51,8 +51,29 @@ def _batching(args) -> BatchingOptions | None:
     return None
 
 
+def set_tensorflow_threads(intra_op: int = 0, inter_op: int = 0) -> None:
+    """TF Serving's ``--tensorflow_intra_op_parallelism`` / ``--tensorflow_inter_op_parallelism``; 0 lets TF choose.
+
+    One intra-op thread per call suits unbatched serving of many concurrent
+    requests on few cores: requests run side by side instead of each spreading
+    its small matrix products over every core. It must be set before
+    TensorFlow runs its first op.
+    """
+    import tensorflow as tf
+
+    try:
+        if intra_op:
+            tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        if inter_op:
+            tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError as error:
+        raise RuntimeError(f"TensorFlow's thread pools already exist, so the thread counts cannot change "
+                           f"({error}); set them before any model is loaded") from None
+
+
 def serve(args) -> int:
     """Serves until interrupted (Ctrl-C or SIGTERM)."""
+    set_tensorflow_threads(args.tensorflow_intra_op_parallelism, args.tensorflow_inter_op_parallelism)
     server = ModelServer(_server_config(args), args.host, args.rest_port, args.grpc_port, _batching(args),
                          args.max_request_bytes, args.poll_seconds)
     stop = threading.Event()
