@@ -97,8 +97,8 @@ def run_load(url: str, model: str, texts: list[str], clients: int = 32, seconds:
     deadline = time.monotonic() + seconds
 
     def client(index: int) -> None:
-        connection, rng, sent = KeepAliveConnection(address.hostname, address.port, timeout), \
-            random.Random(seed + index), 0
+        connection = KeepAliveConnection(address.hostname, address.port, timeout)
+        rng, sent = random.Random(seed + index), 0
         while time.monotonic() < deadline:
             sent += 1
             if malformed_every and sent % malformed_every == 0:
