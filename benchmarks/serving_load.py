@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.recipe import write_results  # noqa: E402
+from benchmarks.serving_latency import timed  # noqa: E402
 from tfft.serving.load_test import run_load  # noqa: E402
 
 
@@ -112,15 +113,9 @@ def direct_rows_per_second(model: str, texts: list[str], batch_sizes=(1, 8, 32),
     rng = np.random.default_rng(0)
     ceiling = {}
     for size in batch_sizes:
-        batches = [tf.constant(list(rng.choice(texts, size))) for _ in range(calls + 3)]
-        for batch in batches[:3]:
-            signature(text=batch)
-        times = []
-        for batch in batches[3:]:
-            start = time.perf_counter()
-            signature(text=batch)
-            times.append(time.perf_counter() - start)
-        ceiling[size] = round(size / float(np.median(times)), 1)
+        batches = [tf.constant(list(rng.choice(texts, size))) for _ in range(calls)]
+        milliseconds = timed(lambda batch: signature(text=batch), batches, warmup=3)
+        ceiling[size] = round(1000.0 * size / float(np.median(milliseconds)), 1)
     return ceiling
 
 

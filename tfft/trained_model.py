@@ -72,11 +72,10 @@ def load_trained_model(run_dir: Path, for_export: bool = False) -> TrainedModel:
         backbone_config = json.loads(folder.backbone_config.read_text())
         backbone_config["config"]["dtype"] = "float32"
         backbone = keras.saving.deserialize_keras_object(backbone_config)
-    # Runs trained before tfft checked model.max_length may exceed the backbone's positions;
-    # their encoder is held to what the backbone covers, so long inputs are cut, not refused.
-    max_length = min(config.model.max_length, position_limit(backbone) or config.model.max_length)
-    encoder = task.make_encoder(load_tokenizer(folder.tokenizer), max_length)
-    with float32_policy():
+        # Runs trained before tfft checked model.max_length may exceed the backbone's positions;
+        # their encoder is held to what the backbone covers, so long inputs are cut, not refused.
+        max_length = min(config.model.max_length, position_limit(backbone) or config.model.max_length)
+        encoder = task.make_encoder(load_tokenizer(folder.tokenizer), max_length)
         if is_enabled(config.peft):
             add_adapter(backbone, config.peft, config.name)
         model = task.build_model(backbone, config.model)

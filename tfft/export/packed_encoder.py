@@ -131,7 +131,7 @@ def _packed_call(layer, inputs, padding_mask):
         x = _layer_norm(attention_norm, x)
 
     h = _layer_norm(feedforward_norm, x) if norm_first else x
-    x = x + _dense(layer._feedforward_output_dense, _dense(layer._feedforward_intermediate_dense, h))
+    x = x + _linear(layer._feedforward_output_dense, _linear(layer._feedforward_intermediate_dense, h))
     if not norm_first:
         x = _layer_norm(feedforward_norm, x)
     return tf.scatter_nd(real, x, shape)
@@ -141,7 +141,7 @@ def _packed_attention(attention, tokens, real, shape, padding_mask):
     """Multi-head self-attention of packed ``[tokens, hidden]`` rows; returns packed rows."""
     heads, head_dim = attention.num_heads, attention.key_dim
     width = heads * head_dim
-    qkv = tf.concat([_projection(d, tokens, width) for d in
+    qkv = tf.concat([_linear(d, tokens) for d in
                      (attention._query_dense, attention._key_dense, attention._value_dense)], axis=1)
     padded = tf.scatter_nd(real, qkv, tf.stack([shape[0], shape[1], 3 * width]))
     padded = tf.reshape(padded, tf.stack([shape[0], shape[1], 3, heads, head_dim]))
@@ -151,19 +151,13 @@ def _packed_attention(attention, tokens, real, shape, padding_mask):
     scores += (1.0 - tf.cast(padding_mask, scores.dtype))[:, None, None, :] * -1e9
     context = tf.matmul(tf.nn.softmax(scores), value)
     context = tf.gather_nd(tf.transpose(context, [0, 2, 1, 3]), real)  # [tokens, heads, dim]
-    output = attention._output_dense
-    kernel = tf.reshape(output.kernel, [width, -1])
-    return tf.nn.bias_add(tf.matmul(tf.reshape(context, [-1, width]), kernel), output.bias)
+    return _linear(attention._output_dense, tf.reshape(context, [-1, width]))
 
 
-def _projection(dense, tokens, width):
-    kernel = tf.reshape(dense.kernel, [-1, width])
-    return tf.nn.bias_add(tf.matmul(tokens, kernel), tf.reshape(dense.bias, [width]))
-
-
-def _dense(dense, tokens):
-    outputs = tf.nn.bias_add(tf.matmul(tokens, dense.kernel), dense.bias)
-    return dense.activation(outputs) if dense.activation is not None else outputs
+def _linear(layer, tokens):
+    """A Dense / EinsumDense on packed ``[tokens, features]`` rows, as one 2-D MatMul + BiasAdd + activation."""
+    kernel = tf.reshape(layer.kernel, [tokens.shape[-1], -1])
+    return layer.activation(tf.nn.bias_add(tf.matmul(tokens, kernel), tf.reshape(layer.bias, [-1])))
 
 
 def _layer_norm(norm, tokens):
