@@ -114,3 +114,39 @@ def test_a_custom_attention_mask_runs_the_stock_call(backbone):
     stock = layer(inputs, attention_mask=causal).numpy()
     with packed_encoder_calls(backbone):
         assert np.array_equal(layer(inputs, attention_mask=causal).numpy(), stock)
+
+
+def test_bfloat16_kernels_are_close_and_read_no_encoder_variable(backbone):
+    inputs = padded_batch(backbone.vocabulary_size)
+    stock = traced(backbone)(inputs).numpy()
+    function = traced(backbone)
+    with packed_encoder_calls(backbone, "bfloat16"):
+        concrete = function.get_concrete_function(inputs)
+    packed = concrete(inputs).numpy()
+    real = inputs["padding_mask"].numpy()
+    error = np.abs(packed[real] - stock[real]).max() / np.abs(stock[real]).max()
+    assert 0 < error <= 0.03  # bfloat16 rounding, and not the float32 path
+    assert not packed[~real].any()
+    read = {variable.name for variable in concrete.variables}
+    kernels = {v.name for v in backbone.weights if "transformer_layer" in v.path and v.path.endswith(("kernel", "bias"))}
+    assert kernels and not read & kernels  # frozen into the graph: the export saves no float32 copy
+
+
+def test_rows_stay_packed_from_layer_to_layer(backbone):
+    inputs = padded_batch(backbone.vocabulary_size)
+    function = traced(backbone)
+    with packed_encoder_calls(backbone) as packed_layers:
+        graph = function.get_concrete_function(inputs).graph
+    assert packed_layers >= 2
+    wheres = [op for op in graph.get_operations() if op.type == "Where"]
+    assert len(wheres) == 1  # one packing for the whole stack, not one per layer
+
+
+def test_unknown_kernel_dtype_and_bfloat16_without_packable_layers_are_refused(backbone):
+    with pytest.raises(ValueError, match="float32"):
+        with packed_encoder_calls(backbone, "float16"):
+            pass
+    add_adapter(backbone, PeftConfig(method="lora", targets=["query", "value"]))
+    with pytest.raises(ValueError, match="merge_on_export"):
+        with packed_encoder_calls(backbone, "bfloat16"):
+            pass

@@ -1,11 +1,9 @@
-"""tfft update publishes a good candidate and refuses one made worse on purpose; rollback; int8 export."""
+"""tfft update publishes a good candidate and refuses one made worse on purpose; rollback."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -59,22 +57,3 @@ def test_update_refuses_a_candidate_trained_on_flipped_labels(served, trained_ti
 def test_rollback_needs_an_earlier_version(served):
     with pytest.raises(ValueError, match="earlier"):
         rollback(served)
-
-
-def test_int8_export_is_smaller_and_runs_in_pure_tensorflow(trained_tiny, tmp_path):
-    run_dir = trained_tiny["result"].run_dir
-    float_path = export_run(run_dir, tmp_path / "q")
-    int8_path = export_run(run_dir, tmp_path / "q", quantization="int8")
-    # The weights shrink ~3.5x; a tiny model's graph and vocabulary (not weights) keep the total higher.
-    weights = lambda path: sum(f.stat().st_size for f in (Path(path) / "variables").iterdir())  # noqa: E731
-    assert weights(int8_path) < weights(float_path) / 3
-    metadata = json.loads((int8_path / "assets.extra" / "tfft.json").read_text())
-    assert metadata["quantization"] == "int8"
-    texts = [text for text, _ in sentiment_rows(24, 2)]
-    script = Path(__file__).parent / "pure_tf_predict.py"
-    outputs = [json.loads(subprocess.run([sys.executable, str(script), str(path), json.dumps(texts)],
-                                         capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-               for path in (float_path, int8_path)]
-    assert outputs[1]["loaded"] == []  # no keras / keras-hub / tfft needed to serve it
-    agree = sum(a == b for a, b in zip(outputs[0]["label"], outputs[1]["label"]))
-    assert agree >= 0.9 * len(texts)

@@ -222,11 +222,12 @@ class ExportConfig:
     dir: str = "saved_models"
     version: int | None = None
     warmup_requests: int = 16
-    quantization: str | None = None  # int8: post-training int8 weights (tfft.export.quantize)
+    # int8: post-training int8 weights; bfloat16: bfloat16 encoder kernels (tfft.export.quantize)
+    quantization: str | None = None
 
     def __post_init__(self):
-        if self.quantization not in (None, "int8"):
-            raise ConfigError(f"export.quantization must be null or int8, got '{self.quantization}'")
+        if self.quantization not in (None, "int8", "bfloat16"):
+            raise ConfigError(f"export.quantization must be null, int8 or bfloat16, got '{self.quantization}'")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Export a finished run folder as a new SavedModel version (float or int8).
+"""Export a finished run folder as a new SavedModel version (float32, bfloat16 or int8).
 
 The model is read back from the run folder, so the export carries no
 optimizer or distribution state and proves the run folder is complete.
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tfft.config import config_to_dict
-from tfft.export.quantize import quantize_backbone
+from tfft.export.quantize import prepare_for_export
 from tfft.export.saved_model import export_saved_model
 from tfft.run_folder import RunFolder
 from tfft.trained_model import load_trained_model
@@ -30,9 +30,9 @@ def export_run(
 ) -> Path:
     """Writes ``model_root/<version>`` from ``run_dir``'s weights; returns its path."""
     trained = load_trained_model(Path(run_dir), for_export=True)
-    if quantization:
-        quantize_backbone(trained.backbone, quantization)
+    kernel_dtype = prepare_for_export(trained.backbone, quantization)
     info = {"config": config_to_dict(trained.config), "run_dir": str(run_dir), "quantization": quantization,
             **(metadata or {})}
     return export_saved_model(trained.model, trained.encoder, trained.task, Path(model_root), version,
-                              metadata=info, warmup_inputs=RunFolder(Path(run_dir)).read_warmup_inputs())
+                              metadata=info, warmup_inputs=RunFolder(Path(run_dir)).read_warmup_inputs(),
+                              kernel_dtype=kernel_dtype)

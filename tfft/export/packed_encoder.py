@@ -41,6 +41,7 @@ from typing import Iterator
 
 import keras
 import keras_hub
+import numpy as np
 import tensorflow as tf
 
 from tfft.peft.layer_tree import PeftHost
@@ -48,14 +49,26 @@ from tfft.peft.layer_tree import PeftHost
 _PLAIN_ATTENTION = {"use_bias": True, "output_shape": None, "sliding_window": None, "use_gate": False}
 
 
+KERNEL_DTYPES = ("float32", "bfloat16")
+
+
 @contextlib.contextmanager
-def packed_encoder_calls(model: keras.Model) -> Iterator[int]:
-    """Within the block, every eligible encoder layer of ``model`` runs the packed path; yields how many."""
+def packed_encoder_calls(model: keras.Model, kernel_dtype: str = "float32") -> Iterator[int]:
+    """Within the block, every eligible encoder layer of ``model`` runs the packed path; yields how many.
+
+    ``kernel_dtype="bfloat16"`` runs the projections in bfloat16 on weights
+    frozen into the graph as constants (see `Projection`).
+    """
+    projection = Projection(kernel_dtype)
     layers = [layer for layer in model._flatten_layers()
               if isinstance(layer, keras_hub.layers.TransformerEncoder)
               and "call" not in layer.__dict__ and is_packable(layer)]
+    if projection.frozen and not layers:
+        raise ValueError("bfloat16 serving kernels need plain encoder layers, and this model has none: merge "
+                         "LoRA/AdaLoRA on export (peft.merge_on_export: true), and do not combine with int8")
+    handoff = PackedHandoff()
     for layer in layers:
-        layer.call = functools.partial(_packed_or_stock, layer, type(layer).call.__get__(layer))
+        layer.call = functools.partial(_packed_or_stock, layer, type(layer).call.__get__(layer), projection, handoff)
     try:
         yield len(layers)
     finally:
@@ -108,56 +121,154 @@ def _plain_norm(norm) -> bool:
     return norm.center and norm.scale and not norm.rms_scaling and list(axis) in ([-1], [2])
 
 
-def _packed_or_stock(layer, stock_call, inputs, padding_mask=None, attention_mask=None, training=None,
-                     return_attention_scores=False):
+class Packing:
+    """Where a padded batch's real tokens are, as 1-D gather indices both ways.
+
+    ``pack`` turns ``[batch, length, ...]`` into ``[tokens, ...]`` and
+    ``unpack`` turns it back with zeros at the pads. Both are one ``GatherV2``
+    (a row copy each), several times cheaper on CPU than ``GatherNd`` and
+    ``ScatterNd``.
+    """
+
+    def __init__(self, padding_mask: tf.Tensor):
+        self.padding_mask = padding_mask
+        self.batch_length = tf.shape(padding_mask, out_type=tf.int64)
+        flat = tf.reshape(tf.cast(padding_mask, tf.bool), [-1])
+        self.rows = tf.where(flat)[:, 0]  # [tokens]: flat (row * length + position) of each real token
+        # Each padded slot reads its packed row, or the zero row appended after the last one.
+        self.slots = tf.where(flat, tf.cumsum(tf.cast(flat, tf.int64)) - 1, tf.size(self.rows, out_type=tf.int64))
+
+    def pack(self, padded: tf.Tensor) -> tf.Tensor:
+        flat = tf.reshape(padded, tf.concat([[-1], tf.shape(padded, out_type=tf.int64)[2:]], 0))
+        return tf.gather(flat, self.rows)
+
+    def unpack(self, packed: tf.Tensor) -> tf.Tensor:
+        with_zero = tf.concat([packed, tf.zeros_like(packed[:1])], 0)
+        features = tf.shape(packed, out_type=tf.int64)[1:]
+        return tf.reshape(tf.gather(with_zero, self.slots), tf.concat([self.batch_length, features], 0))
+
+
+class PackedHandoff:
+    """Lets one packed layer hand its packed rows straight to the next.
+
+    Each layer returns the padded ``[batch, length, hidden]`` tensor its
+    caller expects; when that very tensor is the next packed layer's input,
+    under the same padding mask, the next layer takes the packed rows instead
+    of gathering them again, and the unused unpacking is pruned from the graph.
+    """
+
+    def __init__(self):
+        self._by_output: dict[int, tuple] = {}
+
+    def rows(self, inputs, padding_mask) -> tuple[tf.Tensor, Packing]:
+        """``inputs`` as packed rows, with their `Packing`: from the previous layer, or gathered now."""
+        entry = self._by_output.get(id(inputs))
+        if entry is not None and entry[0] is inputs and entry[1] is padding_mask:
+            return entry[2], entry[3]
+        if padding_mask is None:
+            padding_mask = tf.ones(tf.shape(inputs)[:2], tf.bool)
+        packing = Packing(padding_mask)
+        return packing.pack(inputs), packing
+
+    def output(self, rows, packing: Packing, padding_mask) -> tf.Tensor:
+        """The padded layer output, remembered so that the next layer can skip the round trip."""
+        outputs = packing.unpack(rows)
+        self._by_output[id(outputs)] = (outputs, padding_mask, rows, packing)
+        return outputs
+
+
+def _packed_or_stock(layer, stock_call, projection, handoff, inputs, padding_mask=None, attention_mask=None,
+                     training=None, return_attention_scores=False):
     if attention_mask is not None or return_attention_scores or training:
         return stock_call(inputs, padding_mask=padding_mask, attention_mask=attention_mask,
                           training=training, return_attention_scores=return_attention_scores)
-    return _packed_call(layer, inputs, padding_mask)
+    rows, packing = handoff.rows(inputs, padding_mask)
+    return handoff.output(_packed_rows(layer, rows, packing, projection), packing, padding_mask)
 
 
-def _packed_call(layer, inputs, padding_mask):
-    shape = tf.shape(inputs, out_type=tf.int64)
-    if padding_mask is None:
-        padding_mask = tf.ones(shape[:2], tf.bool)
-    real = tf.where(tf.cast(padding_mask, tf.bool))  # [tokens, 2]: (row, position) of each real token
-    x = tf.gather_nd(inputs, real)
+def _packed_rows(layer, x, packing: Packing, projection):
+    """The encoder block on packed ``[tokens, hidden]`` rows."""
     norm_first = layer.normalize_first
     attention_norm, feedforward_norm = layer._self_attention_layer_norm, layer._feedforward_layer_norm
 
     h = _layer_norm(attention_norm, x) if norm_first else x
-    x = x + _packed_attention(layer._self_attention_layer, h, real, shape, padding_mask)
+    x = x + _packed_attention(layer._self_attention_layer, h, packing, projection)
     if not norm_first:
         x = _layer_norm(attention_norm, x)
 
     h = _layer_norm(feedforward_norm, x) if norm_first else x
-    x = x + _linear(layer._feedforward_output_dense, _linear(layer._feedforward_intermediate_dense, h))
+    x = x + projection(layer._feedforward_output_dense,
+                       projection(layer._feedforward_intermediate_dense, h, keep_dtype=True))
     if not norm_first:
         x = _layer_norm(feedforward_norm, x)
-    return tf.scatter_nd(real, x, shape)
+    return x
 
 
-def _packed_attention(attention, tokens, real, shape, padding_mask):
+def _packed_attention(attention, tokens, packing: Packing, projection):
     """Multi-head self-attention of packed ``[tokens, hidden]`` rows; returns packed rows."""
     heads, head_dim = attention.num_heads, attention.key_dim
-    width = heads * head_dim
-    qkv = tf.concat([_linear(d, tokens) for d in
-                     (attention._query_dense, attention._key_dense, attention._value_dense)], axis=1)
-    padded = tf.scatter_nd(real, qkv, tf.stack([shape[0], shape[1], 3 * width]))
-    padded = tf.reshape(padded, tf.stack([shape[0], shape[1], 3, heads, head_dim]))
-    query, key, value = tf.unstack(tf.transpose(padded, [2, 0, 3, 1, 4]))  # each [batch, heads, length, dim]
+    qkv = packing.unpack(projection([attention._query_dense, attention._key_dense, attention._value_dense], tokens))
+    qkv = tf.reshape(qkv, tf.concat([packing.batch_length, [3, heads, head_dim]], 0))
+    query, key, value = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4]))  # each [batch, heads, length, dim]
     scores = tf.matmul(query * (1.0 / head_dim ** 0.5), key, transpose_b=True)
     # Keras' masked softmax: -1e9 added at padded keys, as the stock layer does.
-    scores += (1.0 - tf.cast(padding_mask, scores.dtype))[:, None, None, :] * -1e9
+    scores += (1.0 - tf.cast(packing.padding_mask, scores.dtype))[:, None, None, :] * -1e9
     context = tf.matmul(tf.nn.softmax(scores), value)
-    context = tf.gather_nd(tf.transpose(context, [0, 2, 1, 3]), real)  # [tokens, heads, dim]
-    return _linear(attention._output_dense, tf.reshape(context, [-1, width]))
+    context = packing.pack(tf.transpose(context, [0, 2, 1, 3]))  # [tokens, heads, dim]
+    return projection(attention._output_dense, tf.reshape(context, [-1, heads * head_dim]))
 
 
-def _linear(layer, tokens):
-    """A Dense / EinsumDense on packed ``[tokens, features]`` rows, as one 2-D MatMul + BiasAdd + activation."""
-    kernel = tf.reshape(layer.kernel, [tokens.shape[-1], -1])
-    return layer.activation(tf.nn.bias_add(tf.matmul(tokens, kernel), tf.reshape(layer.bias, [-1])))
+class Projection:
+    """Dense / EinsumDense layers on packed ``[tokens, features]`` rows, as 2-D MatMul + BiasAdd + activation.
+
+    In float32 it reads the layers' variables, so the export computes what
+    the trained model does. In bfloat16 the kernels and biases are written
+    into the graph as bfloat16 constants: TensorFlow's oneDNN rewrite then
+    fuses MatMul + BiasAdd (+ GELU) into one kernel that packs the weights
+    into the AMX tile layout once and caches them, which a variable (read
+    anew every call) never gets; layers that share an input (Q, K, V) become
+    one product. Inputs are rounded to bfloat16, products sum in float32, and
+    the residual stream, layer norms and attention stay float32.
+    """
+
+    def __init__(self, kernel_dtype: str = "float32"):
+        if kernel_dtype not in KERNEL_DTYPES:
+            raise ValueError(f"serving kernels must be one of {list(KERNEL_DTYPES)}, got '{kernel_dtype}'")
+        self.frozen = kernel_dtype != "float32"
+        self.dtype = tf.as_dtype(kernel_dtype)
+
+    def __call__(self, layers, tokens, keep_dtype: bool = False):
+        """Applies one layer, or several side by side (outputs concatenated), to ``tokens``.
+
+        ``keep_dtype`` leaves a bfloat16 result in bfloat16 for a projection that feeds another.
+        """
+        layers = layers if isinstance(layers, (list, tuple)) else [layers]
+        features = tokens.shape[-1]
+        if not self.frozen:
+            outputs = [layer.activation(tf.nn.bias_add(tf.matmul(tokens, tf.reshape(layer.kernel, [features, -1])),
+                                                       tf.reshape(layer.bias, [-1]))) for layer in layers]
+            return outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=1)
+        if len({layer.activation for layer in layers}) != 1:
+            raise ValueError("layers fused into one product must share their activation")
+        kernel = self._constant([layer.kernel for layer in layers], [features, -1], axis=1)
+        bias = self._constant([layer.bias for layer in layers], [-1], axis=0)
+        outputs = layers[0].activation(tf.nn.bias_add(tf.matmul(tf.cast(tokens, self.dtype), kernel), bias))
+        return outputs if keep_dtype else tf.cast(outputs, tf.float32)
+
+    def _constant(self, variables, shape, axis: int) -> tf.Tensor:
+        values = [_read_untracked(variable).reshape(shape) for variable in variables]
+        return tf.constant(np.concatenate(values, axis=axis).astype(self.dtype.as_numpy_dtype))
+
+
+def _read_untracked(variable) -> np.ndarray:
+    """The variable's value, read eagerly without the traced function listing the variable as its own.
+
+    A plain read inside a trace would, and the export would then save the
+    float32 copy beside the bfloat16 constant.
+    """
+    handle = variable.value.handle
+    with tf.init_scope():
+        return tf.raw_ops.ReadVariableOp(resource=handle, dtype=variable.value.dtype).numpy()
 
 
 def _layer_norm(norm, tokens):

@@ -47,20 +47,21 @@ class Endpoint:
     encoder: Any
     task: Task
     context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext
+    kernel_dtype: str = "float32"  # bfloat16: encoder projections on frozen bfloat16 weights
 
     def function(self):
         serve = self.task.serving_function(self.model, self.encoder)
 
         @functools.wraps(serve)  # keeps the input names (text, text_pair) for the signature
         def traced(*inputs):
-            with self.context(), packed_encoder_calls(self.model):
+            with self.context(), packed_encoder_calls(self.model, self.kernel_dtype):
                 return serve(*inputs)
 
         return traced
 
 
-def build_archive(model: keras.Model, encoder, task: Task) -> keras.export.ExportArchive:
-    return build_endpoints_archive([Endpoint("serving_default", model, encoder, task)])
+def build_archive(model: keras.Model, encoder, task: Task, kernel_dtype: str = "float32") -> keras.export.ExportArchive:
+    return build_endpoints_archive([Endpoint("serving_default", model, encoder, task, kernel_dtype=kernel_dtype)])
 
 
 def build_endpoints_archive(endpoints: list[Endpoint]) -> keras.export.ExportArchive:
@@ -79,16 +80,19 @@ def build_endpoints_archive(endpoints: list[Endpoint]) -> keras.export.ExportArc
 
 
 def _share_variable_storage(archive: keras.export.ExportArchive) -> None:
-    """Stops Keras 3.15 from writing every weight twice.
+    """Saves each weight the endpoints read, once.
 
     ``track()`` lists the Keras variable wrappers while the endpoints capture
     the tf.Variables inside them; the checkpoint saves both, doubling the
-    SavedModel. Listing the inner tf.Variables makes the two lists share storage.
+    SavedModel (Keras 3.15). Listing the inner tf.Variables makes the two lists
+    share storage. Variables no endpoint reads (weights frozen into the graph
+    as bfloat16 constants) are left out.
     """
     trackable = archive._tf_trackable
+    used = {id(v) for group in archive._get_variables_used_by_endpoints() for v in group}
     for name in ("variables", "trainable_variables", "non_trainable_variables"):
         inner = {id(getattr(v, "_value", v)): getattr(v, "_value", v) for v in getattr(trackable, name)}
-        setattr(trackable, name, list(inner.values()))  # models sharing a backbone list it once
+        setattr(trackable, name, [v for key, v in inner.items() if key in used])  # shared backbones once
 
 
 def export_saved_model(
@@ -99,12 +103,17 @@ def export_saved_model(
     version: int | None = None,
     metadata: dict[str, Any] | None = None,
     warmup_inputs: dict[str, list[str]] | None = None,
+    kernel_dtype: str = "float32",
 ) -> Path:
-    """Writes ``model_root/<version>/`` atomically and returns its path."""
+    """Writes ``model_root/<version>/`` atomically and returns its path.
+
+    ``kernel_dtype="bfloat16"`` serves the encoder's projections in bfloat16
+    (`tfft.export.packed_encoder.Projection`): for CPUs with AMX or AVX512_BF16.
+    """
     model_root = Path(model_root)
     version = version or next_version(model_root)
     with staging_folder(model_root, version) as staging:
-        build_archive(model, encoder, task).write_out(str(staging), verbose=False)
+        build_archive(model, encoder, task, kernel_dtype).write_out(str(staging), verbose=False)
         extra = staging / "assets.extra"
         extra.mkdir(parents=True, exist_ok=True)
         info = {"serving_inputs": task.serving_inputs, "task": task.name, "version": version,
