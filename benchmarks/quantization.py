@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""int8 against float export of one run: size, batch-1 and batch-32 latency, SST-2 dev accuracy.
+"""int8 and bfloat16 against float export of one run: size, batch-1 and batch-32 latency, SST-2 dev accuracy.
 
-Exports the run twice into a temporary folder (float32, then int8 via
-``tfft export --quantize int8``), then times ``serving_default`` on SST-2 dev
+Exports the run three times into a temporary folder (float32, then int8 and
+bfloat16 via ``tfft export --quantize int8|bfloat16``), then times ``serving_default`` on SST-2 dev
 sentences and scores both exports on all of dev with the same evaluator.
 
     python benchmarks/quantization.py --run runs/sst2-lora --data-dir ../shared/data/sst2
@@ -78,6 +78,13 @@ def print_table(first_column: str, results: dict[str, dict], accuracy=lambda val
               f"{accuracy(row['accuracy'])} |")
 
 
+def against_float(f: dict, q: dict) -> dict:
+    return {"size_ratio": round(f["bytes"] / q["bytes"], 2),
+            "batch1_speedup": round(f["batch1_p50_ms"] / q["batch1_p50_ms"], 2),
+            "batch32_speedup": round(f["batch32_p50_ms"] / q["batch32_p50_ms"], 2),
+            "accuracy_change_points": round(100 * (q["accuracy"] - f["accuracy"]), 2)}
+
+
 def _sst2_columns(data):
     data.text_column, data.label_column = "sentence", "label"
     return data
@@ -90,16 +97,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "sst2"
         results = {name: measure(export_run(Path(args.run), root, quantization=mode), dev, texts, args.calls)
-                   for name, mode in (("float32", None), ("int8", "int8"))}
-    f, q = results["float32"], results["int8"]
+                   for name, mode in (("float32", None), ("int8", "int8"), ("bfloat16", "bfloat16"))}
     print_table("export", results)
-    summary = {"size_ratio": round(f["bytes"] / q["bytes"], 2),
-               "batch1_speedup": round(f["batch1_p50_ms"] / q["batch1_p50_ms"], 2),
-               "batch32_speedup": round(f["batch32_p50_ms"] / q["batch32_p50_ms"], 2),
-               "accuracy_change_points": round(100 * (q["accuracy"] - f["accuracy"]), 2)}
-    print(f"float / int8: {summary['size_ratio']}x smaller, batch-1 {summary['batch1_speedup']}x, "
-          f"batch-32 {summary['batch32_speedup']}x faster; accuracy {summary['accuracy_change_points']:+} points")
-    payload = {"run": args.run, **results, **summary}
+    summaries = {name: against_float(results["float32"], results[name]) for name in ("int8", "bfloat16")}
+    for name, summary in summaries.items():
+        print(f"{name}: {summary['size_ratio']}x smaller, batch-1 {summary['batch1_speedup']}x, "
+              f"batch-32 {summary['batch32_speedup']}x as fast; accuracy {summary['accuracy_change_points']:+} points")
+    payload = {"run": args.run, **results, "against_float32": summaries}
     write_results(ROOT / "benchmarks" / "results", "quantization", payload)
     print(json.dumps(payload))
 

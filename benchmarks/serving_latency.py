@@ -4,16 +4,21 @@
 tfft: ``serving_default`` on raw strings (tokenization in the graph), batch 1 and 32, called
 from Python; and batch 1 as one session run on the SignatureDef's tensors, TF Serving's path.
 keras-hub: ``BertTextClassifier.predict([sentence])``, what a plain keras-hub user calls.
-HF + PyTorch: the peer script's batch-1 latency (tokenizer + model, no_grad), run back to back.
-All on SST-2 dev sentences, after 10 warm-up calls.
+HF + PyTorch: the peer's batch-1 call (tokenizer + model under inference_mode), timed by
+`benchmarks/torch_latency_worker.py` in the peer's venv.
+All on SST-2 dev sentences, after 10 warm-up calls. The three batch-1 rows are timed in
+interleaved blocks of ``--block`` sentences (tfft, tfft in a session, PyTorch, then the next
+block), so that a neighbour slowing this shared machine for a minute slows all three alike.
 
     python scripts/train.py                     # writes saved_models/support-intents/<v>
     python benchmarks/serving_latency.py --export saved_models/support-intents --data-dir ../shared/data/sst2
+    python scripts/export.py --run runs/support-intents --quantize bfloat16   # the bfloat16 export
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -25,19 +30,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.classification import DEFAULT_HF_PYTHON, DEFAULT_PEER_DIR  # noqa: E402
+from benchmarks.classification import DEFAULT_HF_PYTHON  # noqa: E402
 from benchmarks.session_runner import SessionSignature  # noqa: E402
-from recipe import last_json_line, write_results  # noqa: E402
+from recipe import write_results  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--export", default=str(ROOT / "saved_models" / "support-intents"))
     parser.add_argument("--data-dir", required=True, help="folder with dev.tsv (sentence, label)")
-    parser.add_argument("--n", type=int, default=200, help="sentences for batch-1 latency")
+    parser.add_argument("--n", type=int, default=400, help="sentences for batch-1 latency")
+    parser.add_argument("--block", type=int, default=50, help="sentences per interleaved block")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--no-peers", action="store_true")
-    parser.add_argument("--peer-dir", default=str(DEFAULT_PEER_DIR))
     parser.add_argument("--hf-python", default=str(DEFAULT_HF_PYTHON))
     return parser.parse_args()
 
@@ -63,22 +68,69 @@ def summary(name: str, times: np.ndarray) -> dict:
             "calls": int(len(times))}
 
 
-def tfft_latency(export: str, sentences: list[str], args) -> list[dict]:
+class TorchWorker:
+    """`benchmarks/torch_latency_worker.py` in the peer's venv, timing one block of sentences per call."""
+
+    def __init__(self, python: str):
+        worker = Path(__file__).with_name("torch_latency_worker.py")
+        self.process = subprocess.Popen([python, str(worker)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.process.stdout.readline()  # {"ready": true} once the model is loaded
+
+    def __call__(self, sentences: list[str]) -> list[float]:
+        self.process.stdin.write(json.dumps(sentences) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def interleaved_batch_one(timers: dict, sentences: list[str], args) -> list[dict]:
+    """Times every timer on the same sentences, block by block in turn; one row each."""
+    for timer in timers.values():
+        timer(sentences[: args.warmup])
+    times = {name: [] for name in timers}
+    for start in range(0, len(sentences), args.block):
+        for name, timer in timers.items():
+            times[name] += timer(sentences[start:start + args.block])
+    return [summary(name, np.asarray(values)) for name, values in times.items()]
+
+
+def block_timer(call):
+    return lambda block: list(timed(call, block, 0))
+
+
+def batch_one_rows(export: str, sentences: list[str], args) -> list[dict]:
     import tensorflow as tf
 
     from tfft.export.loaded import LoadedExport
 
     loaded = LoadedExport(export)
-    signature = loaded.signature
-    one = [tf.constant([s]) for s in sentences[: args.n]]
-    batches = [tf.constant(sentences[i:i + 32]) for i in range(0, len(sentences) - 31, 32)]
-    call = lambda text: signature(text=text)  # noqa: E731
     session = SessionSignature(loaded.path)
-    run = lambda text: session({"text": [text]})  # noqa: E731
-    return [summary("tfft export, batch 1", timed(call, one, args.warmup)),
-            summary("tfft export, batch 32", timed(call, batches, 3)),
-            summary("tfft export in a session (TF Serving's path), batch 1",
-                    timed(run, sentences[: args.n], args.warmup))]
+    timers = {"tfft export, batch 1": block_timer(lambda text: loaded.signature(text=tf.constant([text]))),
+              "tfft export in a session (TF Serving's path), batch 1": block_timer(lambda text: session({"text": [text]}))}
+    worker = None
+    if not args.no_peers and Path(args.hf_python).exists():
+        worker = timers["HF + PyTorch, batch 1"] = TorchWorker(args.hf_python)
+    elif not args.no_peers:
+        print(f"skipping HF + PyTorch: {args.hf_python} not found", file=sys.stderr)
+    try:
+        return interleaved_batch_one(timers, sentences[: args.n], args)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def batch_32_row(export: str, sentences: list[str]) -> dict:
+    import tensorflow as tf
+
+    from tfft.export.loaded import LoadedExport
+
+    signature = LoadedExport(export).signature
+    batches = [tf.constant(sentences[i:i + 32]) for i in range(0, len(sentences) - 31, 32)]
+    return summary("tfft export, batch 32", timed(lambda text: signature(text=text), batches, 3))
 
 
 def keras_predict_latency(sentences: list[str], args) -> list[dict]:
@@ -97,27 +149,12 @@ def keras_predict_latency(sentences: list[str], args) -> list[dict]:
                     timed(lambda b: classifier.predict(b, verbose=0), batches, 2))]
 
 
-def torch_latency(args) -> list[dict]:
-    script = Path(args.peer_dir) / "peer_hf_torch.py"
-    if not Path(args.hf_python).exists() or not script.exists():
-        print("skipping HF + PyTorch peer: venv or script not found", file=sys.stderr)
-        return []
-    command = [args.hf_python, str(script), "--data-dir", args.data_dir, "--n-train", "64",
-               "--latency-n", str(args.n)]
-    completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    if completed.returncode != 0:
-        return []
-    peer = last_json_line(completed.stdout)
-    return [{"name": "HF + PyTorch, batch 1", "p50_ms": peer["latency_b1_p50_ms"],
-             "p99_ms": peer["latency_b1_p99_ms"], "calls": peer["latency_n"]}]
-
-
 def main() -> None:
     args = parse_args()
     sentences = dev_sentences(args.data_dir)
-    rows = tfft_latency(args.export, sentences, args)
+    rows = batch_one_rows(args.export, sentences, args) + [batch_32_row(args.export, sentences)]
     if not args.no_peers:
-        rows += torch_latency(args) + keras_predict_latency(sentences, args)
+        rows += keras_predict_latency(sentences, args)
     ours = {row["name"].split(", ")[1]: row for row in rows if row["name"].startswith("tfft export,")}
     session = next(row for row in rows if row["name"].startswith("tfft export in a session"))
     print("| what | p50 ms | p99 ms | tfft p50 / this p50 | tfft in a session p50 / this p50 |")
