@@ -11,7 +11,7 @@ does, `benchmarks/session_runner.py`):
     tfft train --config configs/sst2_lora.yaml            # the teacher (runs/sst2-lora)
     tfft train --config configs/sst2_distill_l3.yaml      # the 3-layer student
     python benchmarks/distillation.py --teacher runs/sst2-lora --student runs/sst2-distill-l3 \\
-        --data-dir ../shared/data/sst2
+        --data-dir ../shared/data/sst2 [--quantize bfloat16]
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--student", required=True, help="the distilled student's finished run folder")
     parser.add_argument("--data-dir", required=True, help="folder with dev.tsv (sentence, label)")
     parser.add_argument("--calls", type=int, default=200, help="batch-1 calls timed")
+    parser.add_argument("--quantize", choices=["int8", "bfloat16"], help="export both models this way")
     return parser.parse_args()
 
 
@@ -75,7 +76,7 @@ def main() -> None:
     dev = Path(args.data_dir) / "dev.tsv"
     texts = timing_texts(dev, args.calls)
     with tempfile.TemporaryDirectory() as folder:
-        exports = {name: export_run(Path(run), Path(folder) / name)
+        exports = {name: export_run(Path(run), Path(folder) / name, quantization=args.quantize)
                    for name, run in (("teacher", args.teacher), ("student", args.student))}
         results = {name: measure(path, dev, texts, args.calls, time_batch1=False) for name, path in exports.items()}
         for name, p50 in interleaved_batch1_ms(exports, texts[:args.calls + WARMUP_CALLS]).items():
@@ -91,7 +92,8 @@ def main() -> None:
           f"batch-1 {summary['batch1_speedup']}x (Python signature call; "
           f"{summary['batch1_session_speedup']}x through a session, as TF Serving runs it), "
           f"batch-32 {summary['batch32_speedup']}x faster")
-    payload = {"teacher_run": args.teacher, "student_run": args.student, **results, **summary}
+    payload = {"teacher_run": args.teacher, "student_run": args.student, "quantization": args.quantize,
+               **results, **summary}
     write_results(ROOT / "benchmarks" / "results", "distillation", payload)
     print(json.dumps(payload))
 

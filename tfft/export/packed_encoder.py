@@ -139,17 +139,40 @@ class Packing:
         self.batch_length = tf.shape(padding_mask, out_type=tf.int64)
         flat = tf.reshape(tf.cast(padding_mask, tf.bool), [-1])
         self.rows = tf.where(flat)[:, 0]  # [tokens]: flat (row * length + position) of each real token
-        # Each padded slot reads its packed row, or the zero row appended after the last one.
-        self.slots = tf.where(flat, tf.cumsum(tf.cast(flat, tf.int64)) - 1, tf.size(self.rows, out_type=tf.int64))
+        # Each padded slot's packed row; pads read the zero row appended after the last one,
+        # or, where their values are never used, the first row (no copy of the input to append).
+        row_of_slot = tf.cumsum(tf.cast(flat, tf.int64)) - 1
+        self.slots = tf.where(flat, row_of_slot, tf.size(self.rows, out_type=tf.int64))
+        self.slots_or_first = tf.where(flat, row_of_slot, tf.zeros_like(row_of_slot))
+        self._shapes: dict[tuple, tf.Tensor] = {}
 
     def pack(self, padded: tf.Tensor) -> tf.Tensor:
-        flat = tf.reshape(padded, tf.concat([[-1], tf.shape(padded, out_type=tf.int64)[2:]], 0))
+        features = padded.shape[2:]
+        if features.is_fully_defined():
+            flat = tf.reshape(padded, [-1, *features.as_list()])
+        else:
+            flat = tf.reshape(padded, tf.concat([[-1], tf.shape(padded, out_type=tf.int64)[2:]], 0))
         return tf.gather(flat, self.rows)
 
-    def unpack(self, packed: tf.Tensor) -> tf.Tensor:
-        with_zero = tf.concat([packed, tf.zeros_like(packed[:1])], 0)
-        features = tf.shape(packed, out_type=tf.int64)[1:]
-        return tf.reshape(tf.gather(with_zero, self.slots), tf.concat([self.batch_length, features], 0))
+    def unpack(self, packed: tf.Tensor, features: tuple[int, ...] | None = None,
+               pads_unused: bool = False) -> tf.Tensor:
+        """``[batch, length, *features]`` (default: ``packed``'s own feature shape).
+
+        Zeros at the pads, or (``pads_unused``) a copy of some real row there.
+        """
+        if pads_unused:
+            padded = tf.gather(packed, self.slots_or_first)
+        else:
+            padded = tf.gather(tf.concat([packed, tf.zeros_like(packed[:1])], 0), self.slots)
+        return tf.reshape(padded, self._padded_shape(features or tuple(packed.shape[1:]), packed))
+
+    def _padded_shape(self, features: tuple, packed: tf.Tensor) -> tf.Tensor:
+        if None in features:
+            return tf.concat([self.batch_length, tf.shape(packed, out_type=tf.int64)[1:]], 0)
+        # Built once per feature shape and shared by every layer of the stack.
+        if features not in self._shapes:
+            self._shapes[features] = tf.concat([self.batch_length, tf.constant(features, tf.int64)], 0)
+        return self._shapes[features]
 
 
 class PackedHandoff:
@@ -211,8 +234,9 @@ def _packed_rows(layer, x, packing: Packing, projection):
 def _packed_attention(attention, tokens, packing: Packing, projection):
     """Multi-head self-attention of packed ``[tokens, hidden]`` rows; returns packed rows."""
     heads, head_dim = attention.num_heads, attention.key_dim
-    qkv = packing.unpack(projection([attention._query_dense, attention._key_dense, attention._value_dense], tokens))
-    qkv = tf.reshape(qkv, tf.concat([packing.batch_length, [3, heads, head_dim]], 0))
+    # Keys and values at pads are masked out of the softmax, and queries at pads are never packed back.
+    qkv = packing.unpack(projection([attention._query_dense, attention._key_dense, attention._value_dense], tokens),
+                         (3, heads, head_dim), pads_unused=True)
     query, key, value = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4]))  # each [batch, heads, length, dim]
     scores = tf.matmul(query * (1.0 / head_dim ** 0.5), key, transpose_b=True)
     # Keras' masked softmax: -1e9 added at padded keys, as the stock layer does.
