@@ -20,45 +20,15 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import numpy as np
-import tensorflow as tf
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.interleaved import WARMUP_CALLS, interleaved_batch1_ms  # noqa: E402
 from benchmarks.quantization import measure, print_table, timing_texts  # noqa: E402
-from benchmarks.session_runner import SessionSignature  # noqa: E402
 from benchmarks.recipe import write_results  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
-from tfft.export.loaded import LoadedExport  # noqa: E402
-
-WARMUP_CALLS = 20
-
-
-def interleaved_batch1_ms(exports: dict[str, Path], texts: list[str]) -> dict[str, dict[str, float]]:
-    """Median batch-1 latency of each export, called in turn on each text, two ways.
-
-    ``signature``: ``serving_default`` from Python (what ``tfft serve`` calls);
-    ``session``: one ``Session::Run`` on the SignatureDef's tensors (what TF Serving runs).
-    """
-    callers = {}
-    for name, path in exports.items():
-        signature, session = LoadedExport(path).signature, SessionSignature(path)
-        callers[name] = {"signature": lambda text, s=signature: s(text=tf.constant([text])),
-                         "session": lambda text, s=session: s({"text": [text]})}
-    times = {name: {way: [] for way in ways} for name, ways in callers.items()}
-    for index, text in enumerate(texts):
-        for name, ways in callers.items():
-            for way, call in ways.items():
-                started = time.perf_counter()
-                call(text)
-                if index >= WARMUP_CALLS:
-                    times[name][way].append((time.perf_counter() - started) * 1000)
-    return {name: {way: round(float(np.median(values)), 2) for way, values in ways.items()}
-            for name, ways in times.items()}
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,7 +48,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         exports = {name: export_run(Path(run), Path(folder) / name, quantization=args.quantize)
                    for name, run in (("teacher", args.teacher), ("student", args.student))}
-        results = {name: measure(path, dev, texts, args.calls, time_batch1=False) for name, path in exports.items()}
+        results = {name: measure(path, dev, texts, args.calls) for name, path in exports.items()}
         for name, p50 in interleaved_batch1_ms(exports, texts[:args.calls + WARMUP_CALLS]).items():
             results[name]["batch1_p50_ms"] = p50["signature"]
             results[name]["batch1_session_p50_ms"] = p50["session"]
