@@ -102,12 +102,9 @@ def block_timer(call):
     return lambda block: list(timed(call, block, 0))
 
 
-def batch_one_rows(export: str, sentences: list[str], args) -> list[dict]:
+def batch_one_rows(loaded, sentences: list[str], args) -> list[dict]:
     import tensorflow as tf
 
-    from tfft.export.loaded import LoadedExport
-
-    loaded = LoadedExport(export)
     session = SessionSignature(loaded.path)
     timers = {"tfft export, batch 1": block_timer(lambda text: loaded.signature(text=tf.constant([text]))),
               "tfft export in a session (TF Serving's path), batch 1": block_timer(lambda text: session({"text": [text]}))}
@@ -123,12 +120,10 @@ def batch_one_rows(export: str, sentences: list[str], args) -> list[dict]:
             worker.close()
 
 
-def batch_32_row(export: str, sentences: list[str]) -> dict:
+def batch_32_row(loaded, sentences: list[str]) -> dict:
     import tensorflow as tf
 
-    from tfft.export.loaded import LoadedExport
-
-    signature = LoadedExport(export).signature
+    signature = loaded.signature
     batches = [tf.constant(sentences[i:i + 32]) for i in range(0, len(sentences) - 31, 32)]
     return summary("tfft export, batch 32", timed(lambda text: signature(text=text), batches, 3))
 
@@ -152,7 +147,10 @@ def keras_predict_latency(sentences: list[str], args) -> list[dict]:
 def main() -> None:
     args = parse_args()
     sentences = dev_sentences(args.data_dir)
-    rows = batch_one_rows(args.export, sentences, args) + [batch_32_row(args.export, sentences)]
+    from tfft.export.loaded import LoadedExport
+
+    loaded = LoadedExport(args.export)
+    rows = batch_one_rows(loaded, sentences, args) + [batch_32_row(loaded, sentences)]
     if not args.no_peers:
         rows += keras_predict_latency(sentences, args)
     ours = {row["name"].split(", ")[1]: row for row in rows if row["name"].startswith("tfft export,")}
