@@ -3,7 +3,8 @@
 ``serving_default`` takes ``text`` (and ``text_pair`` for pair tasks) as
 tf.string ``[None]``, tokenizes inside the graph (core TF + tensorflow-text ops
 only, which stock TF Serving links) and returns the task's named outputs.
-Encoder layers run padding-free serving kernels (`tfft.export.packed_encoder`).
+Encoder layers run padding-free serving kernels (`tfft.export.packed_encoder`),
+and graph assertions are single ``Assert`` ops (`tfft.export.plain_asserts`).
 Only the model's weights are saved, never optimizer state.
 
 Example:
@@ -27,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from tfft.export.packed_encoder import packed_encoder_calls
+from tfft.export.plain_asserts import plain_asserts
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
 from tfft.tasks.base import Task
@@ -54,7 +56,7 @@ class Endpoint:
 
         @functools.wraps(serve)  # keeps the input names (text, text_pair) for the signature
         def traced(*inputs):
-            with self.context(), packed_encoder_calls(self.model, self.kernel_dtype):
+            with self.context(), plain_asserts(), packed_encoder_calls(self.model, self.kernel_dtype):
                 return serve(*inputs)
 
         return traced
