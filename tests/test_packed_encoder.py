@@ -128,9 +128,8 @@ def test_bfloat16_kernels_are_close_and_read_no_encoder_variable(backbone):
     assert 0 < error <= 0.03  # bfloat16 rounding, and not the float32 path
     assert not packed[~real].any()
     read = {id(variable) for variable in concrete.variables}
-    kernels = {id(v.value) for v in backbone.weights
-               if "transformer_layer" in v.path and v.path.endswith(("kernel", "bias"))}
-    assert kernels and not read & kernels  # frozen into the graph: the export saves no float32 copy
+    frozen = {id(v.value) for v in backbone.weights if "transformer_layer" in v.path}  # kernels, biases, norms
+    assert frozen and not read & frozen  # frozen into the graph: the export saves no float32 copy
 
 
 def test_rows_stay_packed_from_layer_to_layer(backbone):

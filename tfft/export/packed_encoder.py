@@ -21,7 +21,7 @@ The float32 layer's output is the stock layer's at every real token (to float
 rounding, about 1e-6) and zero at the pads, which every tfft head masks out.
 On MiniLM-L6 (2 CPU cores) a batch of 32 SST-2 sentences runs in 0.56-0.59x the
 time and one sentence in about 0.97x (no padding to drop). In float32 the
-SavedModel holds the same variables; in bfloat16 the encoder's kernels are graph
+SavedModel holds the same variables; in bfloat16 the encoder's weights are graph
 constants instead. Only core TF ops either way, so TF Serving runs it unchanged.
 
 A layer is left to its own ``call`` when anything differs from the plain
@@ -218,16 +218,16 @@ def _packed_rows(layer, x, packing: Packing, projection):
     norm_first = layer.normalize_first
     attention_norm, feedforward_norm = layer._self_attention_layer_norm, layer._feedforward_layer_norm
 
-    h = _layer_norm(attention_norm, x) if norm_first else x
+    h = projection.layer_norm(attention_norm, x) if norm_first else x
     x = x + _packed_attention(layer._self_attention_layer, h, packing, projection)
     if not norm_first:
-        x = _layer_norm(attention_norm, x)
+        x = projection.layer_norm(attention_norm, x)
 
-    h = _layer_norm(feedforward_norm, x) if norm_first else x
+    h = projection.layer_norm(feedforward_norm, x) if norm_first else x
     x = x + projection(layer._feedforward_output_dense,
                        projection(layer._feedforward_intermediate_dense, h, keep_dtype=True))
     if not norm_first:
-        x = _layer_norm(feedforward_norm, x)
+        x = projection.layer_norm(feedforward_norm, x)
     return x
 
 
@@ -256,7 +256,9 @@ class Projection:
     into the AMX tile layout once and caches them, which a variable (read
     anew every call) never gets; layers that share an input (Q, K, V) become
     one product. Inputs are rounded to bfloat16, products sum in float32, and
-    the residual stream, layer norms and attention stay float32.
+    the residual stream, layer norms and attention stay float32; the layer
+    norms' scales and offsets become float32 constants too, so a call reads no
+    encoder variable at all.
     """
 
     def __init__(self, kernel_dtype: str = "float32"):
@@ -283,6 +285,12 @@ class Projection:
         outputs = layers[0].activation(tf.nn.bias_add(tf.matmul(tf.cast(tokens, self.dtype), kernel), bias))
         return outputs if keep_dtype else tf.cast(outputs, tf.float32)
 
+    def layer_norm(self, norm, tokens):
+        """``norm`` on ``[tokens, features]`` rows; frozen, its scale and offset are float32 constants."""
+        beta, gamma = (tf.constant(_read_untracked(v)) if self.frozen else v for v in (norm.beta, norm.gamma))
+        mean, variance = tf.nn.moments(tokens, axes=[-1], keepdims=True)
+        return tf.nn.batch_normalization(tokens, mean, variance, beta, gamma, norm.epsilon)
+
     def _constant(self, variables, shape, axis: int) -> tf.Tensor:
         values = [_read_untracked(variable).reshape(shape) for variable in variables]
         return tf.constant(np.concatenate(values, axis=axis).astype(self.dtype.as_numpy_dtype))
@@ -297,8 +305,3 @@ def _read_untracked(variable) -> np.ndarray:
     handle = variable.value.handle
     with tf.init_scope():
         return tf.raw_ops.ReadVariableOp(resource=handle, dtype=variable.value.dtype).numpy()
-
-
-def _layer_norm(norm, tokens):
-    mean, variance = tf.nn.moments(tokens, axes=[-1], keepdims=True)
-    return tf.nn.batch_normalization(tokens, mean, variance, norm.beta, norm.gamma, norm.epsilon)
