@@ -247,13 +247,15 @@ def _packed_attention(attention, tokens, packing: Packing, projection):
 
 
 def _transpose(tensor: tf.Tensor, perm: list[int]) -> tf.Tensor:
-    """``tf.transpose`` of a float32 tensor, done on its bits viewed as int32.
+    """``tf.transpose`` of a float32 tensor, done on its bits viewed as int32 (other dtypes: plain).
 
     TensorFlow hands float transposes to oneDNN, whose per-call set-up costs
     about 55 µs for a batch-1 attention tensor here; TensorFlow's own kernel,
     which int32 keeps, moves the same bytes in about 14 µs. At batch 32 the two
     take the same time. ``bitcast`` is a view, not a copy.
     """
+    if tensor.dtype.size != 4:
+        return tf.transpose(tensor, perm)
     return tf.bitcast(tf.transpose(tf.bitcast(tensor, tf.int32), perm), tensor.dtype)
 
 
