@@ -25,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.interleaved import WARMUP_CALLS, interleaved_batch1_ms  # noqa: E402
-from benchmarks.quantization import measure, print_table, timing_texts  # noqa: E402
+from benchmarks.quantization import measure_exports, print_table, timing_texts  # noqa: E402
 from benchmarks.recipe import write_results  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
 
@@ -48,10 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         exports = {name: export_run(Path(run), Path(folder) / name, quantization=args.quantize)
                    for name, run in (("teacher", args.teacher), ("student", args.student))}
-        results = {name: measure(path, dev, texts, args.calls) for name, path in exports.items()}
-        for name, p50 in interleaved_batch1_ms(exports, texts[:args.calls + WARMUP_CALLS]).items():
-            results[name]["batch1_p50_ms"] = p50["signature"]
-            results[name]["batch1_session_p50_ms"] = p50["session"]
+        results = measure_exports(exports, dev, texts, args.calls)
     teacher, student = results["teacher"], results["student"]
     print_table("model", results, accuracy=lambda value: f"{100 * value:.2f}")
     summary = {"accuracy_kept": round(student["accuracy"] / teacher["accuracy"], 4),

@@ -57,6 +57,15 @@ def latency_ms(export: Path, texts: list[str], batch: int, calls: int) -> float:
     return float(np.median(times))
 
 
+def measure_exports(exports: dict[str, Path], dev: Path, texts: list[str], calls: int) -> dict[str, dict]:
+    """Size, SST-2 dev accuracy, batch-32 p50 and interleaved batch-1 p50 (Python and session) of each export."""
+    results = {name: measure(path, dev, texts, calls) for name, path in exports.items()}
+    for name, p50 in interleaved_batch1_ms(exports, texts[:calls + WARMUP_CALLS]).items():
+        results[name]["batch1_p50_ms"] = p50["signature"]
+        results[name]["batch1_session_p50_ms"] = p50["session"]
+    return results
+
+
 def measure(export: Path, dev: Path, texts: list[str], calls: int) -> dict:
     """Size, SST-2 dev accuracy and batch-32 p50 latency of ``export`` (batch 1 is timed interleaved)."""
     report = evaluate_export(export, str(dev), lambda data: _sst2_columns(data))
@@ -98,10 +107,7 @@ def main() -> None:
         root = Path(folder) / "sst2"
         exports = {name: export_run(Path(args.run), root, quantization=mode)
                    for name, mode in (("float32", None), ("int8", "int8"), ("bfloat16", "bfloat16"))}
-        results = {name: measure(path, dev, texts, args.calls) for name, path in exports.items()}
-        for name, p50 in interleaved_batch1_ms(exports, texts[:args.calls + WARMUP_CALLS]).items():
-            results[name]["batch1_p50_ms"] = p50["signature"]
-            results[name]["batch1_session_p50_ms"] = p50["session"]
+        results = measure_exports(exports, dev, texts, args.calls)
     print_table("export", results)
     summaries = {name: against_float(results["float32"], results[name]) for name in ("int8", "bfloat16")}
     for name, summary in summaries.items():
