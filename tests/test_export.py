@@ -10,9 +10,10 @@ import pytest
 import tensorflow as tf
 
 from tfft.export.loaded import LoadedExport
-from tfft.export.saved_model import export_saved_model
+from tfft.export.saved_model import Endpoint, export_saved_model, input_signature
 from tfft.export.versions import ExportExistsError
 from tfft.export.warmup import read_warmup_requests
+from tfft.tasks import make_task
 from tfft.trained_model import load_trained_model
 
 HERE = Path(__file__).parent
@@ -56,6 +57,28 @@ def test_pure_tf_process_matches_in_process_model(trained_tiny):
     expected = in_process_probabilities(trained_tiny["result"].run_dir, TEXTS)
     assert np.abs(np.asarray(served["probabilities"]) - expected).max() <= 1e-5
     assert served["label"] == [["negative", "positive"][i] for i in expected.argmax(-1)]
+
+
+def attention_products(task, model, encoder) -> list[list]:
+    """Output shapes of the export graph's batched matmuls: attention scores and context, per layer."""
+    endpoint = Endpoint("serving_default", model, encoder, task)
+    graph = tf.function(endpoint.function(), input_signature=input_signature(task)).get_concrete_function().graph
+    return [op.outputs[0].shape.as_list() for op in graph.get_operations() if op.type == "BatchMatMulV2"]
+
+
+def test_only_a_cls_pooled_classifier_exports_its_last_layer_for_one_row(trained_tiny):
+    run_dir = trained_tiny["result"].run_dir
+    trained = load_trained_model(run_dir, for_export=True)
+    heads, dim = trained.backbone.get_config()["num_heads"], trained.backbone.get_config()["hidden_dim"]
+    layers = trained.backbone.get_config()["num_layers"]
+    every_row = [[None, heads, None, None], [None, heads, None, dim // heads]] * layers
+    assert trained.task.pooling == "mean"
+    assert attention_products(trained.task, trained.model, trained.encoder) == every_row
+    cls_task = make_task("classification", {"pooling": "cls"}, trained.config.data)
+    cls_task.load(run_dir)
+    cls_model = cls_task.build_model(trained.backbone, trained.config.model)
+    one_row = [[None, heads, 1, None], [None, heads, 1, dim // heads]]
+    assert attention_products(cls_task, cls_model, trained.encoder) == every_row[:-2] + one_row
 
 
 def test_size_is_about_the_weights(trained_tiny):

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfft.backbones import load_backbone
 from tfft.config import PeftConfig
-from tfft.export.packed_encoder import is_packable, packed_encoder_calls
+from tfft.export.packed_encoder import PackedHandoff, is_packable, packed_encoder_calls
 from tfft.peft import add_adapter, merge_active
 from tfft.peft.methods import METHODS
 
@@ -150,3 +150,65 @@ def test_unknown_kernel_dtype_and_bfloat16_without_packable_layers_are_refused(b
     with pytest.raises(ValueError, match="merge_on_export"):
         with packed_encoder_calls(backbone, "bfloat16"):
             pass
+
+
+def pooled_and_mean(backbone):
+    """The backbone's [CLS] pooled output, and the mean of its last layer over real tokens."""
+    def outputs(inputs):
+        out = backbone(inputs, training=False)
+        mask = tf.cast(inputs["padding_mask"], tf.float32)[:, :, None]
+        mean = tf.reduce_sum(out["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)
+        return out["pooled_output"], mean
+    return outputs
+
+
+def probe_and_trace(backbone, function, inputs):
+    """Layers the probe finds read at the first position only, and ``function`` traced with them."""
+    probe = PackedHandoff()
+    with packed_encoder_calls(backbone, handoff=probe):
+        tf.function(function).get_concrete_function(inputs)
+    first = probe.read_at_first_token_only()
+    with packed_encoder_calls(backbone, first_token_only=first):
+        concrete = tf.function(function).get_concrete_function(inputs)
+    return first, concrete
+
+
+def last_layer(backbone):
+    return [layer for layer in backbone._flatten_layers() if isinstance(layer, keras_hub.layers.TransformerEncoder)][-1]
+
+
+def test_a_last_layer_read_only_at_cls_computes_that_row_alone(backbone):
+    inputs = padded_batch(backbone.vocabulary_size)
+    pooled = lambda batch: backbone(batch, training=False)["pooled_output"]
+    stock = tf.function(pooled)(inputs).numpy()
+    first, concrete = probe_and_trace(backbone, pooled, inputs)
+    assert first == {last_layer(backbone)}
+    assert np.abs(concrete(inputs).numpy() - stock).max() <= 1e-5
+    assert np.abs(stock).max() > 0.1
+    # One query row per sequence in the last layer: a [batch, heads, 1, length] score tensor.
+    scores = [op.outputs[0].shape.as_list() for op in concrete.graph.get_operations() if op.type == "BatchMatMulV2"]
+    assert scores.count([3, 2, 1, 9]) == 1 and scores.count([3, 2, 9, 9]) == backbone.num_layers - 1
+
+
+def test_layers_read_beyond_cls_or_handed_on_are_computed_whole(backbone):
+    inputs = padded_batch(backbone.vocabulary_size)
+    stock = [value.numpy() for value in tf.function(pooled_and_mean(backbone))(inputs)]
+    first, concrete = probe_and_trace(backbone, pooled_and_mean(backbone), inputs)
+    assert first == frozenset()  # mean pooling reads every position of the last layer
+    for packed, expected in zip(concrete(inputs), stock):
+        assert np.abs(packed.numpy() - expected).max() <= 1e-5
+    second = lambda batch: backbone(batch, training=False)["sequence_output"][:, 1, :]
+    assert probe_and_trace(backbone, second, inputs)[0] == frozenset()
+
+
+def test_the_cls_row_alone_in_bfloat16(backbone):
+    inputs = padded_batch(backbone.vocabulary_size)
+    pooled = lambda batch: backbone(batch, training=False)["pooled_output"]
+    stock = tf.function(pooled)(inputs).numpy()
+    probe = PackedHandoff()
+    with packed_encoder_calls(backbone, handoff=probe):
+        tf.function(pooled).get_concrete_function(inputs)
+    with packed_encoder_calls(backbone, "bfloat16", first_token_only=probe.read_at_first_token_only()):
+        concrete = tf.function(pooled).get_concrete_function(inputs)
+    error = np.abs(concrete(inputs).numpy() - stock).max() / np.abs(stock).max()
+    assert 0 < error <= 0.03

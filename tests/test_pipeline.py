@@ -33,6 +33,22 @@ def test_encode_adds_special_tokens_and_truncates_pairs_round_robin():
     assert segment_ids.to_list()[0] == [0] * 9 + [1] * 3
 
 
+def test_serving_inputs_are_the_padded_encoding_in_fewer_ops():
+    from tfft.text.template_encoder import TemplateEncoder
+
+    tokenizer = load_backbone("scratch:tiny").tokenizer
+    texts = tf.constant(["a b c d e f g h i j k l m n", "", "x y", "the film"])
+    for enc in (encoder(max_length=8), encoder(max_length=64), TemplateEncoder(tokenizer, 12, "Review: {text} It was [MASK].")):
+        expected = enc.model_inputs(*enc.encode(texts))
+        served = enc.serving_inputs(texts)
+        for name, value in expected.items():
+            assert np.array_equal(served[name].numpy(), value.numpy()), (type(enc).__name__, enc.max_length, name)
+    assert served["token_ids"].shape == (4, 12) and served["padding_mask"].numpy()[1].sum() < 12  # cut, and padded
+    pairs = encoder(max_length=12)
+    paired = pairs.serving_inputs(tf.constant(["a b c d e f g h"]), tf.constant(["x y"]))
+    assert paired["segment_ids"].numpy().tolist() == [[0] * 9 + [1] * 3]
+
+
 def test_training_batches_are_length_grouped_padded_per_batch_int32_and_seeded():
     split = encode_split(encoder(), make_examples(200), targets=np.arange(200, dtype="int32"))
     batches = list(training_dataset(split, batch_size=8, seed=1, group_batches=5))

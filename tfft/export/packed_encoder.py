@@ -12,6 +12,11 @@ eligible encoder layer runs this path instead, on the same weights:
   hand the packed rows straight on (`PackedHandoff`), so a stack gathers once;
 - only attention is computed per sequence: Q, K and V are unpacked to
   ``[batch, length]`` for the masked softmax, and the context packed again;
+- a layer whose output the export reads only at the first position (the
+  [CLS] vector a pooled classification head takes) computes that row only:
+  keys and values for every token, the query, attention output and
+  feed-forward block for one row per sequence (a first trace with a
+  `PackedHandoff` finds such layers: `PackedHandoff.read_at_first_token_only`);
 - every projection is a 2-D ``MatMul`` + ``BiasAdd`` (+ activation), the form
   Grappler fuses into one kernel (`Projection`); with ``kernel_dtype="bfloat16"``
   the weights are frozen into the graph as bfloat16 constants, which oneDNN runs
@@ -57,11 +62,21 @@ KERNEL_DTYPES = ("float32", "bfloat16")
 
 
 @contextlib.contextmanager
-def packed_encoder_calls(model: keras.Model, kernel_dtype: str = "float32") -> Iterator[int]:
+def packed_encoder_calls(model: keras.Model, kernel_dtype: str = "float32", first_token_only=frozenset(),
+                         handoff: "PackedHandoff | None" = None) -> Iterator[int]:
     """Within the block, every eligible encoder layer of ``model`` runs the packed path; yields how many.
 
     ``kernel_dtype="bfloat16"`` runs the projections in bfloat16 on weights
-    frozen into the graph as constants (see `Projection`).
+    frozen into the graph as constants (see `Projection`). Layers in
+    ``first_token_only`` compute their output at each sequence's first
+    position only, zeros elsewhere: pass only what a ``handoff``'s
+    `PackedHandoff.read_at_first_token_only` found tracing the same function.
+
+    >>> probe = PackedHandoff()
+    >>> with packed_encoder_calls(model, handoff=probe):
+    ...     serve.get_concrete_function(*specs)  # serve calls model
+    >>> with packed_encoder_calls(model, first_token_only=probe.read_at_first_token_only()):
+    ...     concrete = serve.get_concrete_function(*specs)  # a new tf.function of the same code
     """
     projection = Projection(kernel_dtype)
     layers = [layer for layer in model._flatten_layers()
@@ -70,9 +85,10 @@ def packed_encoder_calls(model: keras.Model, kernel_dtype: str = "float32") -> I
     if projection.frozen and not layers:
         raise ValueError("bfloat16 serving kernels need plain encoder layers, and this model has none: merge "
                          "LoRA/AdaLoRA on export (peft.merge_on_export: true), and do not combine with int8")
-    handoff = PackedHandoff()
+    handoff = handoff or PackedHandoff()
     for layer in layers:
-        layer.call = functools.partial(_packed_or_stock, layer, type(layer).call.__get__(layer), projection, handoff)
+        layer.call = functools.partial(_packed_or_stock, layer, type(layer).call.__get__(layer), projection, handoff,
+                                       layer in first_token_only)
     try:
         yield len(layers)
     finally:
@@ -146,6 +162,10 @@ class Packing:
         self.slots_or_first = tf.where(flat, row_of_slot, tf.zeros_like(row_of_slot))
         self._shapes: dict[tuple, tf.Tensor] = {}
 
+    def first_rows(self) -> tf.Tensor:
+        """``[batch]``: the packed row of each sequence's first position."""
+        return tf.reshape(self.slots_or_first, self.batch_length)[:, 0]
+
     def pack(self, padded: tf.Tensor) -> tf.Tensor:
         features = padded.shape[2:]
         if features.is_fully_defined():
@@ -186,40 +206,81 @@ class PackedHandoff:
 
     def __init__(self):
         self._by_output: dict[int, tuple] = {}
+        self._outputs: list[tuple] = []  # (layer, padded output) of every packed call
+        self._handed_on: set[int] = set()
 
     def rows(self, inputs, padding_mask) -> tuple[tf.Tensor, Packing]:
         """``inputs`` as packed rows, with their `Packing`: from the previous layer, or gathered now."""
         entry = self._by_output.get(id(inputs))
         if entry is not None and entry[0] is inputs and entry[1] is padding_mask:
+            self._handed_on.add(id(inputs))
             return entry[2], entry[3]
         if padding_mask is None:
             padding_mask = tf.ones(tf.shape(inputs)[:2], tf.bool)
         packing = Packing(padding_mask)
         return packing.pack(inputs), packing
 
-    def output(self, rows, packing: Packing, padding_mask) -> tf.Tensor:
+    def output(self, layer, rows, packing: Packing, padding_mask) -> tf.Tensor:
         """The padded layer output, remembered so that the next layer can skip the round trip."""
         outputs = packing.unpack(rows)
         self._by_output[id(outputs)] = (outputs, padding_mask, rows, packing)
+        self._outputs.append((layer, outputs))
         return outputs
 
+    def read_at_first_token_only(self) -> frozenset:
+        """The layers whose padded output no later layer took and the graph reads at position 0 only.
 
-def _packed_or_stock(layer, stock_call, projection, handoff, inputs, padding_mask=None, attention_mask=None,
-                     training=None, return_attention_scores=False):
+        A layer qualifies when every op that reads its output is a constant
+        slice of position 0 (``sequence_output[:, 0, :]`` under keras-hub's
+        BERT pooler); anything else that reads it (mean pooling, token heads)
+        keeps the layer whole.
+        """
+        return frozenset(layer for layer, outputs in self._outputs
+                         if id(outputs) not in self._handed_on and _read_at_first_position_only(outputs))
+
+
+def _read_at_first_position_only(padded: tf.Tensor) -> bool:
+    readers = padded.consumers()
+    return bool(readers) and all(_slices_first_position(op) for op in readers)
+
+
+def _slices_first_position(op) -> bool:
+    """``op`` is a StridedSlice with constant bounds that reads position 0 of axis 1 and nothing after it."""
+    if op.type != "StridedSlice" or op.get_attr("ellipsis_mask") or op.get_attr("new_axis_mask"):
+        return False
+    begin, end, strides = (tf.get_static_value(tensor) for tensor in op.inputs[1:4])
+    if begin is None or end is None or strides is None or len(begin) < 2 or strides[1] != 1:
+        return False
+    starts_at_zero = bool(op.get_attr("begin_mask") & 2) or begin[1] == 0
+    stops_after_one = bool(op.get_attr("shrink_axis_mask") & 2) or (not op.get_attr("end_mask") & 2 and end[1] == 1)
+    return starts_at_zero and stops_after_one
+
+
+def _first_position_output(rows: tf.Tensor, packing: Packing) -> tf.Tensor:
+    """``[batch, length, hidden]`` with ``rows`` (one per sequence) at position 0 and zeros after."""
+    padded = rows[:, None, :]
+    return tf.pad(padded, [[0, 0], [0, packing.batch_length[1] - 1], [0, 0]])
+
+
+def _packed_or_stock(layer, stock_call, projection, handoff, first_token_only, inputs, padding_mask=None,
+                     attention_mask=None, training=None, return_attention_scores=False):
     if attention_mask is not None or return_attention_scores or training:
         return stock_call(inputs, padding_mask=padding_mask, attention_mask=attention_mask,
                           training=training, return_attention_scores=return_attention_scores)
     rows, packing = handoff.rows(inputs, padding_mask)
-    return handoff.output(_packed_rows(layer, rows, packing, projection), packing, padding_mask)
+    if first_token_only:
+        return _first_position_output(_packed_rows(layer, rows, packing, projection, packing.first_rows()), packing)
+    return handoff.output(layer, _packed_rows(layer, rows, packing, projection), packing, padding_mask)
 
 
-def _packed_rows(layer, x, packing: Packing, projection):
-    """The encoder block on packed ``[tokens, hidden]`` rows."""
+def _packed_rows(layer, x, packing: Packing, projection, queries: tf.Tensor | None = None):
+    """The encoder block on packed ``[tokens, hidden]`` rows; only at the rows ``queries`` lists if given."""
     norm_first = layer.normalize_first
     attention_norm, feedforward_norm = layer._self_attention_layer_norm, layer._feedforward_layer_norm
 
     h = projection.layer_norm(attention_norm, x) if norm_first else x
-    x = x + _packed_attention(layer._self_attention_layer, h, packing, projection)
+    residual = x if queries is None else tf.gather(x, queries)
+    x = residual + _packed_attention(layer._self_attention_layer, h, packing, projection, queries)
     if not norm_first:
         x = projection.layer_norm(attention_norm, x)
 
@@ -231,18 +292,29 @@ def _packed_rows(layer, x, packing: Packing, projection):
     return x
 
 
-def _packed_attention(attention, tokens, packing: Packing, projection):
-    """Multi-head self-attention of packed ``[tokens, hidden]`` rows; returns packed rows."""
+def _packed_attention(attention, tokens, packing: Packing, projection, queries: tf.Tensor | None = None):
+    """Multi-head self-attention of packed ``[tokens, hidden]`` rows; returns packed rows.
+
+    With ``queries`` (one packed row per sequence), only those rows attend and
+    the result has one row per sequence.
+    """
     heads, head_dim = attention.num_heads, attention.key_dim
+    attending = [attention._query_dense] if queries is None else []
     # Keys and values at pads are masked out of the softmax, and queries at pads are never packed back.
-    qkv = packing.unpack(projection([attention._query_dense, attention._key_dense, attention._value_dense], tokens),
-                         (3, heads, head_dim), pads_unused=True)
-    query, key, value = tf.unstack(_transpose(qkv, [2, 0, 3, 1, 4]))  # each [batch, heads, length, dim]
+    projected = packing.unpack(projection([*attending, attention._key_dense, attention._value_dense], tokens),
+                               (len(attending) + 2, heads, head_dim), pads_unused=True)
+    per_head = tf.unstack(_transpose(projected, [2, 0, 3, 1, 4]))  # each [batch, heads, length, dim]
+    if queries is None:
+        query, key, value = per_head
+    else:
+        key, value = per_head
+        query = tf.reshape(projection(attention._query_dense, tf.gather(tokens, queries)), [-1, heads, 1, head_dim])
     scores = tf.matmul(query * (1.0 / head_dim ** 0.5), key, transpose_b=True)
     # Keras' masked softmax: -1e9 added at padded keys, as the stock layer does.
     scores += (1.0 - tf.cast(packing.padding_mask, scores.dtype))[:, None, None, :] * -1e9
     context = tf.matmul(tf.nn.softmax(scores), value)
-    context = packing.pack(_transpose(context, [0, 2, 1, 3]))  # [tokens, heads, dim]
+    if queries is None:
+        context = packing.pack(_transpose(context, [0, 2, 1, 3]))  # [tokens, heads, dim]
     return projection(attention._output_dense, tf.reshape(context, [-1, heads * head_dim]))
 
 

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from tfft.export.packed_encoder import packed_encoder_calls
+from tfft.export.packed_encoder import PackedHandoff, packed_encoder_calls
 from tfft.export.plain_asserts import plain_asserts
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
@@ -53,10 +53,17 @@ class Endpoint:
 
     def function(self):
         serve = self.task.serving_function(self.model, self.encoder)
+        # A first trace finds the encoder layers read only at [CLS]; the export computes one row there.
+        probe = PackedHandoff()
+        tf.function(self._packed(serve, "float32", handoff=probe),
+                    input_signature=input_signature(self.task)).get_concrete_function()
+        return self._packed(serve, self.kernel_dtype, probe.read_at_first_token_only())
 
+    def _packed(self, serve, kernel_dtype: str, first_token_only=frozenset(), handoff=None):
         @functools.wraps(serve)  # keeps the input names (text, text_pair) for the signature
         def traced(*inputs):
-            with self.context(), plain_asserts(), packed_encoder_calls(self.model, self.kernel_dtype):
+            with self.context(), plain_asserts(), packed_encoder_calls(self.model, kernel_dtype,
+                                                                        first_token_only, handoff):
                 return serve(*inputs)
 
         return traced

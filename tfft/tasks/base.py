@@ -182,8 +182,7 @@ class Task(abc.ABC):
         """The raw-strings-in, named-tensors-out function behind ``serving_default``."""
 
         def outputs(text, text_pair=None):
-            token_ids, segment_ids = encoder.encode(text, text_pair)
-            model_outputs = model(encoder.model_inputs(token_ids, segment_ids), training=False)
+            model_outputs = model(encoder.serving_inputs(text, text_pair), training=False)
             return self.serving_outputs(model_outputs)
 
         def serve_text(text):
