@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.quantization import measure_exports, print_table, timing_texts  # noqa: E402
 from benchmarks.recipe import write_results  # noqa: E402
+from tfft.config import QUANTIZATION_MODES  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--student", required=True, help="the distilled student's finished run folder")
     parser.add_argument("--data-dir", required=True, help="folder with dev.tsv (sentence, label)")
     parser.add_argument("--calls", type=int, default=200, help="batch-1 calls timed")
-    parser.add_argument("--quantize", choices=["int8", "bfloat16"], help="export both models this way")
+    parser.add_argument("--quantize", choices=QUANTIZATION_MODES, help="export both models this way")
     return parser.parse_args()
 
 

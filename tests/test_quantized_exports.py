@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,9 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from conftest import sentiment_rows
 from test_export import pure_tf_outputs
+from tfft.backbones import load_backbone
 from tfft.export.from_run import export_run
+from tfft.export.quantize import cpu_runs_bfloat16, prepare_for_export
 from tfft.trained_model import load_trained_model
 
 TEXTS = [text for text, _ in sentiment_rows(24, 2)]
@@ -60,3 +63,25 @@ def test_bfloat16_export_serves_frozen_bfloat16_kernels_in_pure_tensorflow(train
     difference = np.abs(np.asarray(served["probabilities"]) - np.asarray(reference["probabilities"]))
     assert 0 < difference.max() <= 0.02  # bfloat16 rounding: close, and not the float32 graph
     assert served["label"] == reference["label"]
+
+
+def test_bfloat16_hardware_is_read_from_the_cpu_flags(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f\n\nprocessor\t: 1\nflags\t\t: fpu avx2 avx512f\n")
+    assert cpu_runs_bfloat16(cpuinfo) is False
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\n")
+    assert cpu_runs_bfloat16(cpuinfo) is True
+    assert cpu_runs_bfloat16(tmp_path / "missing") is None  # not Linux: no opinion, no warning
+
+
+def test_a_bfloat16_export_on_a_cpu_without_bfloat16_warns_and_goes_on(monkeypatch):
+    import tfft.export.quantize as quantize
+
+    backbone = load_backbone("scratch:tiny").backbone
+    monkeypatch.setattr(quantize, "cpu_runs_bfloat16", lambda: False)
+    with pytest.warns(UserWarning, match="AVX512_BF16"):
+        assert prepare_for_export(backbone, "bfloat16") == "bfloat16"
+    monkeypatch.setattr(quantize, "cpu_runs_bfloat16", lambda: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert prepare_for_export(backbone, "bfloat16") == "bfloat16"

@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
-from tfft.config import DEFAULT_CONFIG, ConfigError, DataConfig, load_config
+from tfft.config import DEFAULT_CONFIG, QUANTIZATION_MODES, ConfigError, DataConfig, load_config
 from tfft.data.errors import DataError
 from tfft.evaluation.report import headline_numbers
 from tfft.serving.errors import ServingError
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dir", help="export root (default: the run's export.dir)")
     export.add_argument("--name", help="model name (default: the run's name)")
     export.add_argument("--version", type=int, help="integer version (default: next free)")
-    export.add_argument("--quantize", choices=["int8", "bfloat16"],
+    export.add_argument("--quantize", choices=QUANTIZATION_MODES,
                         help="int8: post-training int8 backbone weights (about 3.5x smaller); bfloat16: "
                              "bfloat16 encoder kernels, fastest on CPUs with AMX or AVX512_BF16")
 

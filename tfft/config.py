@@ -214,6 +214,10 @@ class TrainingConfig:
     distillation: DistillationConfig = field(default_factory=DistillationConfig)
 
 
+# int8: post-training int8 weights; bfloat16: bfloat16 encoder kernels (tfft.export.quantize)
+QUANTIZATION_MODES = ("int8", "bfloat16")
+
+
 @dataclass
 class ExportConfig:
     """Where and how the TF Serving SavedModel is written."""
@@ -222,12 +226,12 @@ class ExportConfig:
     dir: str = "saved_models"
     version: int | None = None
     warmup_requests: int = 16
-    # int8: post-training int8 weights; bfloat16: bfloat16 encoder kernels (tfft.export.quantize)
-    quantization: str | None = None
+    quantization: str | None = None  # one of QUANTIZATION_MODES, or null for float32
 
     def __post_init__(self):
-        if self.quantization not in (None, "int8", "bfloat16"):
-            raise ConfigError(f"export.quantization must be null, int8 or bfloat16, got '{self.quantization}'")
+        if self.quantization not in (None, *QUANTIZATION_MODES):
+            raise ConfigError(f"export.quantization must be null or one of {', '.join(QUANTIZATION_MODES)}, "
+                              f"got '{self.quantization}'")
 
 
 @dataclass

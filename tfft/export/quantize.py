@@ -24,12 +24,15 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import keras
 
+from tfft.config import QUANTIZATION_MODES
 from tfft.peft.adapter_set import switch_of
 from tfft.peft.layer_tree import PeftHost
 
-QUANTIZATION_MODES = ("int8", "bfloat16")
 QUANTIZABLE = (keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Embedding)
 
 
@@ -43,6 +46,7 @@ def prepare_for_export(backbone: keras.Model, mode: str | None) -> str:
         raise ValueError(f"quantization '{mode}' is not supported; choose one of {list(QUANTIZATION_MODES)}")
     if mode == "bfloat16":
         _check_no_active_adapter(backbone)
+        _warn_without_bfloat16_hardware()
         return "bfloat16"
     if mode:
         quantize_backbone(backbone, mode)
@@ -71,3 +75,25 @@ def _check_no_active_adapter(backbone: keras.Model) -> None:
             f"cannot quantize: adapter '{switch_of(backbone).active}' is still active on "
             f"{len(hosts)} layer(s). Only full fine-tunes and merged LoRA/AdaLoRA runs "
             f"(peft.merge_on_export: true) can be exported as int8 or bfloat16")
+
+
+BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_runs_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
+    """True if this CPU has AMX-BF16 or AVX512_BF16; None where /proc/cpuinfo cannot tell (not Linux)."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return None
+    flags = {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[-1].split()}
+    return any(flag in flags for flag in BFLOAT16_CPU_FLAGS)
+
+
+def _warn_without_bfloat16_hardware() -> None:
+    # Exporting on one machine for another is normal, so this warns and goes on.
+    if cpu_runs_bfloat16() is False:
+        warnings.warn(
+            "this CPU has neither AMX-BF16 nor AVX512_BF16: a bfloat16 export is emulated here and runs slower "
+            "than float32. Serve it on a CPU that has one of them (lscpu | grep -o 'amx_bf16\\|avx512_bf16'), or "
+            "export without --quantize bfloat16", stacklevel=3)
