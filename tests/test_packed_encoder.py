@@ -197,8 +197,11 @@ def test_layers_read_beyond_cls_or_handed_on_are_computed_whole(backbone):
     assert first == frozenset()  # mean pooling reads every position of the last layer
     for packed, expected in zip(concrete(inputs), stock):
         assert np.abs(packed.numpy() - expected).max() <= 1e-5
-    second = lambda batch: backbone(batch, training=False)["sequence_output"][:, 1, :]
-    assert probe_and_trace(backbone, second, inputs)[0] == frozenset()
+    for reads_more in (lambda out: out[:, 1, :], lambda out: out[:, :2, :], lambda out: out[:, ::2, :]):
+        function = lambda batch, reads=reads_more: reads(backbone(batch, training=False)["sequence_output"])
+        assert probe_and_trace(backbone, function, inputs)[0] == frozenset()
+    first_only = lambda batch: backbone(batch, training=False)["sequence_output"][:, :1, :]
+    assert probe_and_trace(backbone, first_only, inputs)[0] == {last_layer(backbone)}
 
 
 def test_the_cls_row_alone_in_bfloat16(backbone):

@@ -249,11 +249,12 @@ def _slices_first_position(op) -> bool:
     if op.type != "StridedSlice" or op.get_attr("ellipsis_mask") or op.get_attr("new_axis_mask"):
         return False
     begin, end, strides = (tf.get_static_value(tensor) for tensor in op.inputs[1:4])
-    if begin is None or end is None or strides is None or len(begin) < 2 or strides[1] != 1:
+    if begin is None or end is None or strides is None or len(begin) < 2:
         return False
-    starts_at_zero = bool(op.get_attr("begin_mask") & 2) or begin[1] == 0
-    stops_after_one = bool(op.get_attr("shrink_axis_mask") & 2) or (not op.get_attr("end_mask") & 2 and end[1] == 1)
-    return starts_at_zero and stops_after_one
+    whole_from, whole_to = op.get_attr("begin_mask") & 2, op.get_attr("end_mask") & 2
+    if op.get_attr("shrink_axis_mask") & 2:  # x[:, i]: reads index begin[1] alone
+        return begin[1] == 0 and not whole_from
+    return (whole_from or begin[1] == 0) and not whole_to and end[1] == 1 and strides[1] == 1
 
 
 def _first_position_output(rows: tf.Tensor, packing: Packing) -> tf.Tensor:
