@@ -142,6 +142,28 @@ def test_a_run_still_training_is_not_resumed_by_a_second_process(tmp_path, senti
     assert not folder.lock.exists()
 
 
+def summaries_per_tag(folder) -> dict[str, int]:
+    counts = {}
+    for events in folder.rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                counts[value.tag] = counts.get(value.tag, 0) + 1
+    return counts
+
+
+def test_epoch_curves_are_logged_whatever_the_step_count(tmp_path, sentiment_files):
+    config = tiny_config(tmp_path, sentiment_files, **{
+        "training.epochs": 2, "training.log_every_steps": 5, "training.evaluate_before": False,
+        "export.enabled": False})
+    result = train(config, verbose=0)
+    steps = result.metrics["training"]["steps_per_epoch"]
+    assert (steps % 5) and (2 * steps % 5)  # no epoch ends on a logged step: where Keras alone records nothing
+    train_logs, validation_logs = (summaries_per_tag(result.run_dir / "logs" / part) for part in ("train", "validation"))
+    assert train_logs["epoch_loss"] == train_logs["epoch_learning_rate"] == 2
+    assert validation_logs["epoch_loss"] == validation_logs["epoch_accuracy"] == 2
+    assert validation_logs["confusion_matrix"] == 2
+
+
 def test_early_stopping_restores_best_weights(tmp_path, sentiment_files):
     config = tiny_config(tmp_path, sentiment_files, **{
         "training.epochs": 6, "training.early_stopping_patience": 1, "training.monitor": "val_loss",

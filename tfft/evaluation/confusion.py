@@ -71,7 +71,7 @@ class ConfusionMatrixImage(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs=None):
         predicted = predict_locally(self.model, self.dataset).argmax(-1)
         matrix = confusion_matrix(self.true_ids, predicted, labels=list(range(len(self.names))))
-        with self.writer.as_default():
+        with self.writer.as_default(), tf.summary.record_if(True):  # not Keras' every-N-steps condition
             tf.summary.image("confusion_matrix", figure_to_image(plot_confusion_matrix(matrix, self.names)),
                              step=epoch + 1)
         self.writer.flush()

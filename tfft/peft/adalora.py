@@ -104,7 +104,8 @@ class RankAllocator(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.log_dir is None:
             return
-        with tf.summary.create_file_writer(str(Path(self.log_dir) / "train")).as_default():
+        writer = tf.summary.create_file_writer(str(Path(self.log_dir) / "train"))
+        with writer.as_default(), tf.summary.record_if(True):  # not Keras' every-N-steps condition
             tf.summary.scalar("peft/total_rank", self.total_rank(), step=epoch)
 
     def on_train_end(self, logs=None):

@@ -30,7 +30,7 @@ class LearningRateLogger(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs=None):
         step, rate = self._current_rate()
         if step % self.every_steps == 0:
-            with self.writer.as_default():
+            with self.writer.as_default(), tf.summary.record_if(True):  # its own condition, not Keras
                 tf.summary.scalar("step_learning_rate", rate, step=step)
 
     def on_train_end(self, logs=None):
