@@ -21,6 +21,7 @@ import tensorflow as tf  # noqa: E402
 from sklearn.metrics import confusion_matrix  # noqa: E402
 
 from tfft.evaluation.local_predict import predict_locally  # noqa: E402
+from tfft.training.summaries import recording  # noqa: E402
 
 
 def plot_confusion_matrix(matrix: np.ndarray, names: list[str]):
@@ -71,7 +72,7 @@ class ConfusionMatrixImage(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs=None):
         predicted = predict_locally(self.model, self.dataset).argmax(-1)
         matrix = confusion_matrix(self.true_ids, predicted, labels=list(range(len(self.names))))
-        with self.writer.as_default(), tf.summary.record_if(True):  # not Keras' every-N-steps condition
+        with recording(self.writer):
             tf.summary.image("confusion_matrix", figure_to_image(plot_confusion_matrix(matrix, self.names)),
                              step=epoch + 1)
         self.writer.flush()

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfft.peft.low_rank import LowRankUpdate
+from tfft.training.summaries import recording
 
 START, END = 0.1, 0.7  # fractions of training between which the budget falls
 SMOOTHING = 0.85
@@ -104,8 +105,7 @@ class RankAllocator(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.log_dir is None:
             return
-        writer = tf.summary.create_file_writer(str(Path(self.log_dir) / "train"))
-        with writer.as_default(), tf.summary.record_if(True):  # not Keras' every-N-steps condition
+        with recording(tf.summary.create_file_writer(str(Path(self.log_dir) / "train"))):
             tf.summary.scalar("peft/total_rank", self.total_rank(), step=epoch)
 
     def on_train_end(self, logs=None):

@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from tfft.text.strings import as_text
+from tfft.training.summaries import recording
 
 
 class SampleGenerations(keras.callbacks.Callback):
@@ -42,7 +43,7 @@ class SampleGenerations(keras.callbacks.Callback):
         self.last = [as_text(text) for text in outputs["generated_text"].numpy()]
         table = "\n\n".join(f"**{_markdown(prompt)}** → {_markdown(text)}"
                             for prompt, text in zip(self.prompts, self.last))
-        with self.writer.as_default(), tf.summary.record_if(True):
+        with recording(self.writer):
             tf.summary.text("generations", table, step=epoch + 1)
         self.writer.flush()
 

@@ -13,6 +13,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from tfft.config import RunConfig
+from tfft.training.summaries import recording
 
 
 def run_hparams(config: RunConfig) -> dict:
@@ -31,9 +32,7 @@ def run_hparams(config: RunConfig) -> dict:
 def log_hparams(log_dir: str | Path, config: RunConfig, final_metrics: dict[str, float]) -> None:
     """Writes the hparams and ``hparams/<metric>`` scalars into ``log_dir/hparams``."""
     writer = tf.summary.create_file_writer(str(Path(log_dir) / "hparams"))
-    # record_if(True): Keras' TensorBoard callback can leave a "record every N steps"
-    # condition entered after fit, which would drop these (later runs in one process).
-    with writer.as_default(), tf.summary.record_if(True):
+    with recording(writer):  # after fit, Keras' every-N-steps condition may still be set
         hp.hparams(run_hparams(config), trial_id=config.name)
         for name, value in final_metrics.items():
             if isinstance(value, (int, float)):

@@ -12,6 +12,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from tfft.training.summaries import recording
+
 
 class LearningRateLogger(keras.callbacks.Callback):
     """Logs ``learning_rate`` under ``<log_dir>/train`` against the global step."""
@@ -30,7 +32,7 @@ class LearningRateLogger(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs=None):
         step, rate = self._current_rate()
         if step % self.every_steps == 0:
-            with self.writer.as_default(), tf.summary.record_if(True):  # its own condition, not Keras
+            with recording(self.writer):  # its own every-N-steps condition, not Keras'
                 tf.summary.scalar("step_learning_rate", rate, step=step)
 
     def on_train_end(self, logs=None):

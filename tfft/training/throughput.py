@@ -20,6 +20,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfft.training.summaries import recording
+
 
 def batch_counts(dataset: tf.data.Dataset) -> np.ndarray:
     """(examples, real tokens) of each batch of one pass over ``dataset``."""
@@ -91,8 +93,7 @@ class TokenRateLogger(keras.callbacks.Callback):
         step, now = int(self.model.optimizer.iterations.numpy()), time.perf_counter()
         if self.last is not None and step % self.every_steps == 0:
             rate = (step - self.last[0]) * self.tokens_per_step / (now - self.last[1])
-            # Keras's TensorBoard callback switches recording off between its own steps.
-            with self.writer.as_default(), tf.summary.record_if(True):
+            with recording(self.writer):
                 tf.summary.scalar("step_tokens_per_second", rate, step=step)
         if self.last is None or step % self.every_steps == 0:
             self.last = (step, now)
