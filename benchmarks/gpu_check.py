@@ -56,7 +56,7 @@ def prepare(train: Path, ids: Path, rows: int, max_length: int) -> None:
     import pandas as pd
 
     from tfft.backbones import load_backbone
-    from tfft.encoding import SegmentEncoder
+    from tfft.text.segment_encoder import SegmentEncoder
 
     frame = pd.read_csv(train, sep="\t", quoting=3, nrows=rows)
     encoder = SegmentEncoder(load_backbone("minilm-l6", max_length).tokenizer, max_length)

@@ -75,7 +75,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def run_method(method: str, args) -> dict:
-    from tfft.ensemble import train_ensemble
+    from tfft.commands.ensemble import train_ensemble
     from tfft.training.run import train
 
     config = load_config(args.config, [*args.overrides, f"name=little-data-{method}", *METHOD_OVERRIDES[method]])
@@ -101,7 +101,7 @@ def tuned_config(config, trials: int):
     """The best config of a Bayesian search that validates on a fifth of the sampled rows, not on dev."""
     import dataclasses
 
-    from tfft.tuning import read_space, tune
+    from tfft.commands.tune import read_space, tune
 
     search = dataclasses.replace(config, data=dataclasses.replace(config.data, validation=None, folds=5, fold=0))
     space = read_space(ROOT / "configs" / "search_spaces" / "sst2_500.yaml")
@@ -112,7 +112,7 @@ def tuned_config(config, trials: int):
 
 
 def robustness(run_dir: Path, dev: str, rate: float) -> dict:
-    from tfft.evaluation.evaluate import evaluate_run
+    from tfft.commands.evaluate import evaluate_run
     from tfft.evaluation.robustness import perturb_examples
 
     return {f"accuracy_{kind}": evaluate_run(run_dir, dev, alter=lambda examples, kind=kind: perturb_examples(

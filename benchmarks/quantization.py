@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.interleaved import WARMUP_CALLS, interleaved_batch1_ms  # noqa: E402
 from benchmarks.recipe import write_results  # noqa: E402
-from tfft.evaluation.evaluate import evaluate_export  # noqa: E402
+from tfft.commands.evaluate import evaluate_export  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
 from tfft.export.loaded import LoadedExport  # noqa: E402
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.recipe import write_results  # noqa: E402
 from benchmarks.serving_latency import timed  # noqa: E402
-from tfft.serving.load_test import run_load  # noqa: E402
+from tfft.serving.load_generator import run_load  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

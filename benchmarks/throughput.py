@@ -85,7 +85,7 @@ def measure(args, model: str, setting: str) -> dict:
 
     from tfft.config import load_config
     from tfft.data.pipeline import count_batches, training_dataset
-    from tfft.data.splits import load_splits
+    from tfft.training.run_data import load_splits
     from tfft.backbones import load_backbone
     from tfft.tasks import make_task
     from tfft.training.fitting import compile_for_training, pad_multiple, rows_per_step

@@ -105,12 +105,12 @@ def tiny_config(tmp_path: Path, files: dict[str, Path], **extra):
 @pytest.fixture(scope="session")
 def trained_tiny(tmp_path_factory):
     """One finished tiny run (with export), shared by export and CLI tests."""
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root = tmp_path_factory.mktemp("trained")
     files = {
         "train": write_csv(root / "data" / "train.csv", ["text", "label"], sentiment_rows(96, 1)),
         "test": write_csv(root / "data" / "test.csv", ["text", "label"], sentiment_rows(24, 2)),
     }
-    result = train(tiny_config(root, files), verbose=0)
+    result = train_and_export(tiny_config(root, files), verbose=0)
     return {"root": root, "files": files, "result": result}

@@ -11,6 +11,7 @@ from conftest import tiny_config
 from tfft.config import AugmentConfig, ConfigError
 from tfft.data.augment import EdaAugmenter, augmented_rows, read_synonyms
 from tfft.data.errors import DataError
+from tfft.export.translation import back_translators
 
 SYNONYMS = {"great": ["excellent", "superb"], "movie": ["film"]}
 
@@ -64,7 +65,7 @@ def test_a_run_trains_on_augmented_rows_and_records_them(tmp_path, sentiment_fil
     config = tiny_config(tmp_path, sentiment_files, **{
         "training.epochs": 1, "export.enabled": False, "data.train_sample": 40,
         "data.augment.method": "eda", "data.augment.copies": 2, "data.augment.rate": 0.3})
-    result = train(config, verbose=0)
+    result = train(config, verbose=0, translators=back_translators(config.data.augment))
     records = [json.loads(line) for line in (result.run_dir / "augmented_rows.jsonl").read_text().splitlines()]
     assert 40 < len(records) <= 80 and {r["operation"] for r in records} <= {"swap", "delete"}
     source = sentiment_files["train"].read_text().splitlines()
@@ -77,7 +78,7 @@ def test_a_run_trains_on_augmented_rows_and_records_them(tmp_path, sentiment_fil
 
 def test_tasks_whose_labels_depend_on_words_refuse(tmp_path, sentiment_files):
     from tfft.config import DataConfig
-    from tfft.data.splits import load_splits
+    from tfft.training.run_data import load_splits
     from tfft.tasks import make_task
 
     data = DataConfig(train=str(sentiment_files["train"]), augment=AugmentConfig(method="eda"))
@@ -120,7 +121,7 @@ def translators(tmp_path_factory):
 def test_back_translation_keeps_paraphrases_that_differ_and_marks_them(translators):
     config = AugmentConfig(method="back_translation", translate_to=translators[0], translate_back=translators[1])
     texts = ["the movie was great", "the phone was poor", "a MOVIE to remember"]
-    rows = augmented_rows(texts, ["p0", "p1", "p2"], config)
+    rows = augmented_rows(texts, ["p0", "p1", "p2"], config, back_translators(config))
     # Row 1 comes back unchanged and row 2's "MOVIE" does not match: only row 0 is new.
     assert [(r.source_index, r.operation, r.text, r.pair) for r in rows] == [
         (0, "back_translation", "the film was great", "p0")]
@@ -134,8 +135,10 @@ def test_back_translation_needs_both_models_and_one_text_output(tmp_path, transl
     with pytest.raises(ConfigError, match="copies=1"):
         AugmentConfig(method="back_translation", translate_to="a", translate_back="b", copies=2)
     with pytest.raises(ValueError, match="translation model .*nowhere"):
-        augmented_rows(["x y"], None, AugmentConfig(method="back_translation", translate_to=str(tmp_path / "nowhere"),
-                                                   translate_back=translators[1]))
+        back_translators(AugmentConfig(method="back_translation", translate_to=str(tmp_path / "nowhere"),
+                                       translate_back=translators[1]))
+    with pytest.raises(ValueError, match="needs its translators"):
+        augmented_rows(["x y"], None, AugmentConfig(method="back_translation", translate_to="a", translate_back="b"))
 
     class TwoTexts(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="prompt")])
@@ -145,8 +148,8 @@ def test_back_translation_needs_both_models_and_one_text_output(tmp_path, transl
     module = TwoTexts()
     tf.saved_model.save(module, str(tmp_path / "two" / "1"), signatures={"serving_default": module.serve})
     with pytest.raises(ValueError, match="no single text output"):
-        augmented_rows(["x y"], None, AugmentConfig(method="back_translation", translate_to=str(tmp_path / "two"),
-                                                   translate_back=translators[1]))
+        back_translators(AugmentConfig(method="back_translation", translate_to=str(tmp_path / "two"),
+                                       translate_back=translators[1]))
 
 
 def test_a_run_trains_on_back_translated_rows(tmp_path, sentiment_files, translators):
@@ -155,7 +158,7 @@ def test_a_run_trains_on_back_translated_rows(tmp_path, sentiment_files, transla
     config = tiny_config(tmp_path, sentiment_files, **{
         "training.epochs": 1, "export.enabled": False, "data.augment.method": "back_translation",
         "data.augment.translate_to": translators[0], "data.augment.translate_back": translators[1]})
-    result = train(config, verbose=0)
+    result = train(config, verbose=0, translators=back_translators(config.data.augment))
     records = [json.loads(line) for line in (result.run_dir / "augmented_rows.jsonl").read_text().splitlines()]
     source = sentiment_files["train"].read_text().splitlines()
     with_movie = [line for line in source[1:] if "movie" in line.split(",")[0]]

@@ -53,7 +53,7 @@ def test_shipped_recipes_parse():
 
     from tfft.config import DEFAULT_CONFIG
 
-    from tfft.pretraining.objectives import OBJECTIVES, make_objective
+    from tfft.pretraining.registry import OBJECTIVES, make_objective
     from tfft.tasks import TASKS, make_task
 
     recipes = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml")) + [DEFAULT_CONFIG]

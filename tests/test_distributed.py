@@ -25,8 +25,8 @@ SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
     from tfft.config import load_config
-    from tfft.training.run import train
-    result = train(load_config(None, json.loads(sys.argv[2])), verbose=0)
+    from tfft.commands.train import train_and_export
+    result = train_and_export(load_config(None, json.loads(sys.argv[2])), verbose=0)
     print(json.dumps({"history": result.history, "metrics": result.metrics,
                       "export": str(result.export_path)}))
 """)

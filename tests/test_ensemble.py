@@ -12,9 +12,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import tiny_config
-from tfft.ensemble import ensemble_model, member_config, train_ensemble
+from tfft.commands.ensemble import ensemble_model, member_config, train_ensemble
 from tfft.export.loaded import LoadedExport
-from tfft.trained_model import load_trained_model
+from tfft.training.trained_model import load_trained_model
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_ensemble_model_is_one_functional_model(ensemble):
 
 def test_fold_split_partitions_the_rows_by_class():
     from tfft.data.readers import TextExamples
-    from tfft.data.split import fold_split
+    from tfft.data.partition import fold_split
 
     labels = ["a"] * 12 + ["b"] * 8
     examples = TextExamples("x.csv", [f"t{i}" for i in range(20)], None, labels, list(range(2, 22)))

@@ -14,7 +14,7 @@ from tfft.export.saved_model import Endpoint, export_saved_model, input_signatur
 from tfft.export.versions import ExportExistsError
 from tfft.export.warmup import read_warmup_requests
 from tfft.tasks import make_task
-from tfft.trained_model import load_trained_model
+from tfft.training.trained_model import load_trained_model
 
 HERE = Path(__file__).parent
 TEXTS = ["the hotel was superb", "the meal was dreadful", "a phone", "x " * 40]

@@ -11,11 +11,11 @@ import tensorflow as tf
 
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
-from tfft.data.generation_examples import read_generation_examples
-from tfft.evaluation.generation_metrics import generation_scores
+from tfft.tasks.generation.generation_examples import read_generation_examples
+from tfft.tasks.generation.generation_metrics import generation_scores
 from tfft.pretraining.vocabulary import train_byte_level_bpe
 from tfft.tasks import make_task
-from tfft.text.prompt_encoder import PromptEncoder
+from tfft.tasks.generation.prompt_encoder import PromptEncoder
 from conftest import tensorboard_tags, write_csv
 
 SOUNDS = {"cat": "meow meow", "dog": "woof", "cow": "moo moo moo"}  # what a tiny GPT learns in seconds
@@ -74,7 +74,7 @@ def test_long_prompts_and_responses_are_cut_to_the_budget(tokenizer):
 
 
 def test_turn_truncation_drops_the_oldest_whole_lines(tokenizer):
-    from tfft.text.turn_truncation import last_whole_lines as in_eager
+    from tfft.tasks.generation.turn_truncation import last_whole_lines as in_eager
 
     def last_whole_lines(tokenizer, prompts, room):  # as it runs: inside a graph
         return tf.function(lambda p: in_eager(tokenizer, p, room))(prompts)
@@ -153,7 +153,7 @@ def test_bad_decoding_options_fail_before_training():
 # --- training, decoding and serving -------------------------------------------------
 
 def train_generator(root: Path, preset: Path, name: str, **extra):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     train_file = write_csv(root / "train.csv", ["prompt", "response"], sound_rows(240, 1))
     overrides = {
@@ -168,7 +168,7 @@ def train_generator(root: Path, preset: Path, name: str, **extra):
         "export.dir": str(root / "saved_models"), "export.warmup_requests": 2, **extra,
     }
     config = load_config(None, [f"{key}={value}" for key, value in overrides.items()])
-    return train(config, verbose=0)
+    return train_and_export(config, verbose=0)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def test_fine_tuned_generator_learns_the_responses(trained_generator):
 
 def test_export_generates_the_same_tokens_in_a_pure_tf_process(trained_generator):
     from test_export import pure_tf_outputs
-    from tfft.trained_model import load_trained_model
+    from tfft.training.trained_model import load_trained_model
 
     prompts = [f"the {animal} says" for animal in sorted(SOUNDS)] + ["the dog says nothing at all, really"]
     served = pure_tf_outputs(trained_generator.export_path, {"prompt": prompts})
@@ -205,7 +205,7 @@ def test_export_generates_the_same_tokens_in_a_pure_tf_process(trained_generator
 
 
 def test_samplers_and_stop_tokens(trained_generator):
-    from tfft.trained_model import load_trained_model
+    from tfft.training.trained_model import load_trained_model
 
     trained = load_trained_model(trained_generator.run_dir)
     prompts = tf.constant(["the cow says", "the dog says"])
@@ -227,7 +227,7 @@ def test_samplers_and_stop_tokens(trained_generator):
 def test_prompt_tuned_generator_serves_what_it_generates(tmp_path, gpt_preset):
     """Decoder prompt tuning lives in the key/value cache: training, decoding and export agree."""
     from test_export import pure_tf_outputs
-    from tfft.trained_model import load_trained_model
+    from tfft.training.trained_model import load_trained_model
 
     run = train_generator(tmp_path, gpt_preset, "sounds-prompt", **{
         "peft.method": "prompt", "peft.virtual_tokens": 4, "training.epochs": 4, "training.learning_rate": 3e-2})

@@ -7,7 +7,7 @@ import pytest
 
 from tfft.backbones import embedded_model_dir, load_backbone
 from tfft.config import load_config, DEFAULT_CONFIG
-from tfft.training.run import train
+from tfft.commands.train import train_and_export
 
 from test_export import in_process_probabilities, pure_tf_outputs
 
@@ -21,7 +21,7 @@ def minilm_run(tmp_path_factory):
         f"output_dir={root / 'runs'}", f"export.dir={root / 'saved_models'}",
         "training.epochs=2", "training.early_stopping_patience=null",
     ])
-    return train(config, verbose=0)
+    return train_and_export(config, verbose=0)
 
 
 def test_hugging_face_folder_loads_as_the_alias():

@@ -4,7 +4,7 @@ import pytest
 
 from tfft.data.labels import LabelVocabulary
 from tfft.data.readers import TextExamples
-from tfft.data.split import per_class_sample, stratified_split
+from tfft.data.partition import per_class_sample, stratified_split
 
 
 def test_integer_labels_sort_numerically(tmp_path):

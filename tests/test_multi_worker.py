@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import sentiment_rows, tiny_overrides, write_csv
 
-from tfft.launch import free_ports, tf_config, tfjob_manifest
+from tfft.commands.launch import free_ports, tf_config, tfjob_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 

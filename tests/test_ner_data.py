@@ -5,12 +5,12 @@ import json
 import pytest
 
 from tfft.config import DataConfig
-from tfft.data.conll import read_conll
+from tfft.tasks.token_classification.conll import read_conll
 from tfft.data.errors import DataError
-from tfft.data.span_examples import Span, SpanExamples
-from tfft.data.span_jsonl import read_span_jsonl
-from tfft.data.tag_schemes import tags_to_spans
-from tfft.evaluation.entity_metrics import entity_report, word_tags
+from tfft.tasks.token_classification.span_examples import Span, SpanExamples
+from tfft.tasks.token_classification.span_jsonl import read_span_jsonl
+from tfft.tasks.token_classification.tag_schemes import tags_to_spans
+from tfft.tasks.token_classification.entity_metrics import entity_report, word_tags
 
 CONLL = """-DOCSTART- -X- -X- O
 

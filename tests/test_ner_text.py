@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from tfft.backbones import load_backbone
 from tfft.text.char_offsets import to_char_offsets
-from tfft.text.entity_decoding import BioTags, decode_entities
+from tfft.tasks.token_classification.entity_decoding import BioTags, decode_entities
 from tfft.text.offset_tokenizer import OffsetTokenizer
 from tfft.text.windows import TokenWindows
 

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfft.backbones import load_backbone
 from tfft.config import PeftConfig
-from tfft.export.packed_encoder import PackedHandoff, is_packable, packed_encoder_calls
+from tfft.export.packed_transformer import PackedHandoff, is_packable, packed_encoder_calls
 from tfft.peft import add_adapter, merge_active
 from tfft.peft.methods import METHODS
 

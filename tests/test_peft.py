@@ -18,7 +18,7 @@ from tfft.peft import adapter_variables, add_adapter, merge_active, using_adapte
 from tfft.peft.adalora import budget_at
 from tfft.peft.checkpoint import AdapterMismatchError, load_adapter
 from tfft.peft.methods import METHODS
-from tfft.trained_model import load_adapter_model, load_trained_model
+from tfft.training.trained_model import load_adapter_model, load_trained_model
 
 TEXTS = ["the movie was great", "the hotel was awful", "the phone was superb"]
 INPUTS = {"token_ids": np.array([[101, 2000, 2001, 2002, 102, 0]]), "segment_ids": np.zeros((1, 6), int),
@@ -98,9 +98,9 @@ def test_unknown_targets_method_and_freeze_combination_are_named(tmp_path):
         add_adapter(tiny_backbone(), PeftConfig(method="ia3"))
     files = {"train": write_csv(tmp_path / "train.csv", ["text", "label"], sentiment_rows(40)),
              "test": write_csv(tmp_path / "test.csv", ["text", "label"], sentiment_rows(8))}
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
     with pytest.raises(ValueError, match="set model.freeze=none"):
-        train(load_config(None, tiny_overrides(tmp_path, files, **{"peft.method": "lora", "model.freeze": "backbone"})))
+        train_and_export(load_config(None, tiny_overrides(tmp_path, files, **{"peft.method": "lora", "model.freeze": "backbone"})))
 
 
 def test_adalora_budget_falls_cubically_to_the_target():
@@ -140,13 +140,13 @@ def sentiment_files(root: Path) -> dict[str, Path]:
 
 
 def peft_run(root: Path, preset: Path, name: str, merge: bool = True, **extra):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     overrides = tiny_overrides(root, sentiment_files(root), **{
         "name": name, "model.backbone": str(preset), "peft.method": "lora", "peft.rank": 4,
         "peft.targets": "[query, value, feedforward_output_dense]", "peft.merge_on_export": merge,
         "training.epochs": 8, "training.learning_rate": 2e-2, **extra})
-    return train(load_config(None, overrides), verbose=0)
+    return train_and_export(load_config(None, overrides), verbose=0)
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +216,7 @@ def test_merged_and_unmerged_exports_agree_and_serve_pure_tf(lora_run, tmp_path_
 
 @pytest.fixture(scope="module")
 def ner_lora_run(tmp_path_factory, tiny_preset):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root = tmp_path_factory.mktemp("ner-lora")
     files = {"train": write_conll(root / "data" / "train.txt", ner_sentences(240, 1)),
@@ -225,7 +225,7 @@ def ner_lora_run(tmp_path_factory, tiny_preset):
         "model.backbone": str(tiny_preset), "model.max_length": 16, "training.epochs": 4,
         "peft.method": "houlsby", "peft.bottleneck": 16, "training.learning_rate": 1e-2})
     overrides = [o for o in overrides if not o.startswith("task_options.pooling")]
-    return train(load_config(None, overrides), verbose=0)
+    return train_and_export(load_config(None, overrides), verbose=0)
 
 
 def test_token_task_trains_with_adapters(ner_lora_run):

@@ -10,7 +10,7 @@ from tfft.data.pipeline import (
     training_dataset,
 )
 from tfft.data.readers import TextExamples
-from tfft.encoding import SegmentEncoder
+from tfft.text.segment_encoder import SegmentEncoder
 from tfft.training.throughput import batch_counts
 
 
@@ -34,7 +34,7 @@ def test_encode_adds_special_tokens_and_truncates_pairs_round_robin():
 
 
 def test_serving_inputs_are_the_padded_encoding_in_fewer_ops():
-    from tfft.text.template_encoder import TemplateEncoder
+    from tfft.tasks.prompt_classification.template_encoder import TemplateEncoder
 
     tokenizer = load_backbone("scratch:tiny").tokenizer
     texts = tf.constant(["a b c d e f g h i j k l m n", "", "x y", "the film"])

@@ -16,10 +16,10 @@ from tfft.data.errors import DataError
 from tfft.pretraining.causal_lm import CausalLM
 from tfft.pretraining.corpus import read_corpus
 from tfft.pretraining.masked_lm import MaskedLM
-from tfft.pretraining.objectives import make_objective
+from tfft.pretraining.registry import make_objective
 from tfft.pretraining.packing import pack_blocks
 from tfft.pretraining.vocabulary import train_byte_level_bpe, train_wordpiece
-from tfft.trained_model import load_tokenizer
+from tfft.training.trained_model import load_tokenizer
 from conftest import tensorboard_tags, write_csv
 
 ANIMALS = ["cat", "dog", "horse", "bird", "fox"]

@@ -17,7 +17,7 @@ from tfft.backbones import BackboneError, load_backbone
 from tfft.config import DataConfig, ModelConfig
 from tfft.data.readers import read_examples
 from tfft.tasks import make_task
-from tfft.text.template_encoder import TemplateEncoder
+from tfft.tasks.prompt_classification.template_encoder import TemplateEncoder
 
 LABEL_WORDS = {"negative": "terrible", "positive": "great"}
 PROMPT_OPTIONS = {"template": "{text} It was [MASK].", "label_words": LABEL_WORDS}
@@ -125,11 +125,11 @@ def test_label_words_must_cover_every_label_and_be_one_token(sentiment_files, to
 # --- runs ---------------------------------------------------------------------------
 
 def test_prompt_run_learns_from_the_pretrained_head_and_exports(tmp_path, sentiment_files, mlm_preset):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     config = tiny_config(tmp_path, sentiment_files, **prompt_overrides(
         mlm_preset, **{"training.epochs": 5, "training.batch_size": 4}))  # attention must learn to reach the mask
-    result = train(config, verbose=0)
+    result = train_and_export(config, verbose=0)
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert metrics["validation"]["before"]["accuracy"] is not None  # the zero-shot score
     assert metrics["test"]["accuracy"] >= 0.9
@@ -140,7 +140,7 @@ def test_prompt_run_learns_from_the_pretrained_head_and_exports(tmp_path, sentim
     served = pure_tf_outputs(result.export_path, texts)
     assert served["loaded"] == []
 
-    from tfft.trained_model import load_trained_model
+    from tfft.training.trained_model import load_trained_model
 
     trained = load_trained_model(result.run_dir)
     inputs = trained.encoder.model_inputs(*trained.encoder.encode(tf.constant(texts)))

@@ -16,7 +16,7 @@ from test_export import pure_tf_outputs
 from tfft.backbones import load_backbone
 from tfft.export.from_run import export_run
 from tfft.export.quantize import cpu_runs_bfloat16, prepare_for_export
-from tfft.trained_model import load_trained_model
+from tfft.training.trained_model import load_trained_model
 
 TEXTS = [text for text, _ in sentiment_rows(24, 2)]
 

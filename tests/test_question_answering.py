@@ -9,10 +9,10 @@ import pytest
 from conftest import tiny_overrides
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
-from tfft.data.squad import read_squad
-from tfft.evaluation.squad_metrics import normalize_answer, squad_scores
+from tfft.tasks.question_answering.squad import read_squad
+from tfft.tasks.question_answering.squad_metrics import normalize_answer, squad_scores
 from tfft.tasks import make_task
-from tfft.trained_model import load_trained_model
+from tfft.training.trained_model import load_trained_model
 from test_export import pure_tf_outputs
 
 CODES = ["river", "stone", "cloud", "maple", "harbor", "violet", "copper", "meadow", "falcon", "lantern"]
@@ -89,14 +89,14 @@ def test_hold_out_last_articles_or_whole_random_articles(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained_qa(tmp_path_factory):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root = tmp_path_factory.mktemp("qa")
     files = {"train": squad_file(root / "train.json", 10, 1), "test": squad_file(root / "test.json", 2, 2)}
     overrides = [o for o in tiny_overrides(root, files, name="qa", task="question_answering", **{
         "model.max_length": 48, "training.epochs": 3, "task_options.validation_articles": 2,
     }) if not o.startswith("task_options.pooling")]
-    return train(load_config(None, overrides), verbose=0)
+    return train_and_export(load_config(None, overrides), verbose=0)
 
 
 def test_training_answers_held_out_articles(trained_qa):
@@ -124,7 +124,7 @@ def test_targets_point_at_the_answer_or_cls(trained_qa):
 
 
 def _examples(questions, contexts, answers=None):
-    from tfft.data.squad import Answer, QAExamples
+    from tfft.tasks.question_answering.squad import Answer, QAExamples
 
     gold = None if answers is None else [[Answer(t, s) for t, s in row] for row in answers]
     n = len(questions)
@@ -166,15 +166,15 @@ def test_cli_predict_takes_named_inputs_and_files(trained_qa, tmp_path, capsys):
 
 def test_prompt_tuned_reader_keeps_span_positions_and_serves_them(tmp_path):
     """Soft-prompt vectors are dropped after the last layer, so start/end logits stay on the tokens."""
-    from tfft.evaluation.evaluate import evaluate_export, evaluate_run
-    from tfft.training.run import train
+    from tfft.commands.evaluate import evaluate_export, evaluate_run
+    from tfft.commands.train import train_and_export
 
     files = {"train": squad_file(tmp_path / "train.json", 10, 1), "test": squad_file(tmp_path / "test.json", 2, 2)}
     overrides = [o for o in tiny_overrides(tmp_path, files, name="qa-prompt", task="question_answering", **{
         "model.max_length": 48, "training.epochs": 3, "task_options.validation_articles": 2,
         "peft.method": "prompt", "peft.virtual_tokens": 4, "training.learning_rate": 3e-2,
     }) if not o.startswith("task_options.pooling")]
-    run = train(load_config(None, overrides), verbose=0)
+    run = train_and_export(load_config(None, overrides), verbose=0)
     assert (run.run_dir / "adapter" / "adapter.safetensors").is_file()
     assert run.metrics["training"]["trainable_percent"] < 1
     from_run = evaluate_run(run.run_dir, str(files["test"])).metrics

@@ -11,11 +11,11 @@ from conftest import tiny_overrides
 from tfft.backbones import load_backbone
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
-from tfft.data.semeval import read_semeval
-from tfft.evaluation.semeval_score import semeval_macro_f1, semeval_per_type
+from tfft.tasks.relation_extraction.semeval import read_semeval
+from tfft.tasks.relation_extraction.semeval_score import semeval_macro_f1, semeval_per_type
 from tfft.tasks import make_task
-from tfft.text.entity_markers import EntityMarkerEncoder
-from tfft.trained_model import load_trained_model
+from tfft.tasks.relation_extraction.entity_markers import EntityMarkerEncoder
+from tfft.training.trained_model import load_trained_model
 from test_export import pure_tf_outputs
 
 PAIRS = [("wine", "bottle", "Content-Container"), ("virus", "fever", "Cause-Effect"),
@@ -99,14 +99,14 @@ def test_official_score_counts_direction_and_excludes_other():
 
 @pytest.fixture(scope="module")
 def trained_re(tmp_path_factory):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root = tmp_path_factory.mktemp("re")
     files = {"train": write_semeval(root / "TRAIN_FILE.TXT", semeval_rows(300, 1)),
              "test": write_semeval(root / "TEST_FILE.TXT", semeval_rows(40, 2))}
     overrides = [o for o in tiny_overrides(root, files, name="re", task="relation_extraction", **{
         "training.epochs": 8, "data.validation_fraction": 0.2}) if not o.startswith("task_options")]
-    return train(load_config(None, overrides), verbose=0)
+    return train_and_export(load_config(None, overrides), verbose=0)
 
 
 def test_training_learns_relations_and_direction(trained_re):

@@ -24,9 +24,9 @@ from tfft.serving.bundle import BundleOptions, write_bundle
 from tfft.serving.client import connect
 from tfft.serving.config_protos import BatchingParameters, ModelServerConfig, MonitoringConfig
 from tfft.serving.errors import ServingError
-from tfft.serving.load_test import malformed_bodies, run_load
+from tfft.serving.load_generator import malformed_bodies, run_load
 from tfft.serving.model_registry import config_for_paths
-from tfft.serving.server import ModelServer
+from tfft.serving.model_server import ModelServer
 
 TEXTS = ["the movie was great", "the hotel was awful", "the phone was superb"]
 
@@ -242,7 +242,7 @@ def test_cli_deploy_writes_the_bundle_and_refuses_bad_labels(model_root, tmp_pat
 
 THREADS_PROBE = """
 import tensorflow as tf
-from tfft.serving.commands import set_tensorflow_threads
+from tfft.commands.serve import set_tensorflow_threads
 set_tensorflow_threads(1, 3)
 print(tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads())
 tf.constant(1.0) + 1.0

@@ -22,7 +22,7 @@ def restore_policy():
 
 
 def tiny_classifier():
-    from tfft.tasks.classification import ClassificationTask
+    from tfft.tasks.classification.task import ClassificationTask
 
     task = ClassificationTask({"pooling": "mean"}, None)
     task.vocabulary = ["negative", "positive"]

@@ -10,11 +10,11 @@ from conftest import ner_sentences, tensorboard_tags, tiny_overrides, write_conl
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
 from tfft.data.pipeline import IGNORE_TARGET
-from tfft.data.span_examples import Span
-from tfft.evaluation.evaluate import evaluate_export, evaluate_run
+from tfft.tasks.token_classification.span_examples import Span
+from tfft.commands.evaluate import evaluate_export, evaluate_run
 from tfft.export.loaded import LoadedExport
 from tfft.tasks import make_task
-from tfft.trained_model import load_trained_model
+from tfft.training.trained_model import load_trained_model
 from test_export import pure_tf_outputs
 
 LONG = " ".join(["Yesterday Ada Lovelace flew to Rio de Janeiro ."] * 6)  # > one 14-token window
@@ -28,7 +28,7 @@ def ner_files(root: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def trained_ner(tmp_path_factory):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root = tmp_path_factory.mktemp("ner")
     files = ner_files(root)
@@ -36,7 +36,7 @@ def trained_ner(tmp_path_factory):
         "model.max_length": 16, "training.epochs": 4, "training.early_stopping_patience": 2,
     })
     overrides = [o for o in overrides if not o.startswith("task_options.pooling")]
-    return train(load_config(None, overrides), verbose=0)
+    return train_and_export(load_config(None, overrides), verbose=0)
 
 
 def test_training_reaches_high_entity_f1_and_reports_per_type(trained_ner):
@@ -87,7 +87,7 @@ def test_export_serves_entities_with_character_offsets_like_the_run(trained_ner)
 
 
 def run_predictions(run_dir, texts):
-    from tfft.data.span_examples import SpanExamples, split_words
+    from tfft.tasks.token_classification.span_examples import SpanExamples, split_words
 
     trained = load_trained_model(run_dir)
     examples = SpanExamples("texts", texts, None, [split_words(t) for t in texts], [None] * len(texts))

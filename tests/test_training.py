@@ -12,7 +12,7 @@ from tfft.config import ModelConfig, TrainingConfig
 from tfft.backbones import load_backbone
 from tfft.training.freezing import apply_freezing
 from tfft.training.optimizers import build_optimizer
-from tfft.training.run import train
+from tfft.commands.train import train_and_export
 from tfft.training.schedules import WarmupDecay
 
 from conftest import tiny_config, write_csv
@@ -62,8 +62,8 @@ def test_weight_files_hold_no_optimizer_state(trained_tiny):
 
 def test_second_run_with_same_name_goes_to_new_folder(tmp_path, sentiment_files):
     config = tiny_config(tmp_path, sentiment_files, **{"training.epochs": 1, "training.evaluate_before": False})
-    first = train(config, verbose=0)
-    second = train(config, verbose=0)
+    first = train_and_export(config, verbose=0)
+    second = train_and_export(config, verbose=0)
     assert first.run_dir.name == "tiny" and second.run_dir.name == "tiny-2"
     assert first.export_path.name == "1" and second.export_path.name == "2"
     assert (first.run_dir / "DONE").is_file()
@@ -82,11 +82,11 @@ def test_resume_after_kill_continues_at_next_epoch(tmp_path, sentiment_files, mo
     original = run_module._callbacks
     monkeypatch.setattr(run_module, "_callbacks", lambda *a: original(*a) + [Crash()])
     with pytest.raises(KeyboardInterrupt):
-        train(config, verbose=0)
+        train_and_export(config, verbose=0)
     run_dir = tmp_path / "runs" / "tiny"
     assert (run_dir / "backup").is_dir() and not (run_dir / "DONE").exists()
     monkeypatch.setattr(run_module, "_callbacks", original)
-    result = train(config, verbose=0)
+    result = train_and_export(config, verbose=0)
     assert result.run_dir == run_dir  # same folder, not tiny-2
     assert result.metrics["training"]["resumed"] is True
     assert result.metrics["training"]["epochs_run"] == 2  # epochs 3 and 4 only
@@ -107,11 +107,11 @@ def test_resume_mid_epoch_continues_at_the_last_backup_step(tmp_path, sentiment_
     original = run_module._callbacks
     monkeypatch.setattr(run_module, "_callbacks", lambda *a: original(*a) + [CrashAtStep()])
     with pytest.raises(KeyboardInterrupt):
-        train(config, verbose=0)
+        train_and_export(config, verbose=0)
     monkeypatch.setattr(run_module, "_callbacks", original)
     run_dir = tmp_path / "runs" / "tiny"
     first_logs = set((run_dir / "logs" / "train").glob("events.out.tfevents.*"))
-    training = train(config, verbose=0).metrics["training"]
+    training = train_and_export(config, verbose=0).metrics["training"]
     # Backups at steps 5, 10, 11 (epoch end), 16: the crash at 17 loses one step.
     assert training["steps_per_epoch"] == 11
     assert training["resumed_at_step"] == 16 and training["optimizer_steps"] == 33
@@ -155,7 +155,7 @@ def test_epoch_curves_are_logged_whatever_the_step_count(tmp_path, sentiment_fil
     config = tiny_config(tmp_path, sentiment_files, **{
         "training.epochs": 2, "training.log_every_steps": 5, "training.evaluate_before": False,
         "export.enabled": False})
-    result = train(config, verbose=0)
+    result = train_and_export(config, verbose=0)
     steps = result.metrics["training"]["steps_per_epoch"]
     assert (steps % 5) and (2 * steps % 5)  # no epoch ends on a logged step: where Keras alone records nothing
     train_logs, validation_logs = (summaries_per_tag(result.run_dir / "logs" / part) for part in ("train", "validation"))
@@ -168,7 +168,7 @@ def test_early_stopping_restores_best_weights(tmp_path, sentiment_files):
     config = tiny_config(tmp_path, sentiment_files, **{
         "training.epochs": 6, "training.early_stopping_patience": 1, "training.monitor": "val_loss",
         "training.learning_rate": 0.05, "training.evaluate_before": False, "export.enabled": False})
-    result = train(config, verbose=0)
+    result = train_and_export(config, verbose=0)
     losses = result.history["val_loss"]
     if len(losses) < 6:  # stopped early: final weights are the best epoch's
         best = min(losses)
@@ -183,7 +183,7 @@ def test_multi_label_with_class_weights(tmp_path):
              "test": write_csv(tmp_path / "ml_test.csv", ["text", "label"], rows[:10])}
     config = tiny_config(tmp_path, files, **{"task_options.multi_label": True, "training.class_weights": "balanced",
                                              "training.epochs": 6, "training.monitor": "val_macro_f1"})
-    result = train(config, verbose=0)
+    result = train_and_export(config, verbose=0)
     assert result.metrics["test"]["micro_f1"] > 0.8
     exported = tf.saved_model.load(str(result.export_path)).signatures["serving_default"]
     out = exported(text=tf.constant(["friendly staff, tasty food"]))
@@ -198,7 +198,7 @@ def test_pair_classification_export_takes_text_pair(tmp_path):
              "test": write_csv(tmp_path / "pt.csv", ["question", "passage", "label"], rows[:8])}
     config = tiny_config(tmp_path, files, **{"data.text_column": "question", "data.text_pair_column": "passage",
                                              "training.epochs": 1, "training.evaluate_before": False})
-    result = train(config, verbose=0)
+    result = train_and_export(config, verbose=0)
     signature = tf.saved_model.load(str(result.export_path)).signatures["serving_default"]
     assert sorted(signature.structured_input_signature[1]) == ["text", "text_pair"]
     out = signature(text=tf.constant(["is it red"]), text_pair=tf.constant(["it is red"]))

@@ -13,7 +13,7 @@ from conftest import sentiment_rows, tiny_config, write_csv
 from tfft.backbones import SCRATCH_SIZES, keep_lower_layers
 from tfft.config import AdversarialConfig, ConfigError, DataConfig, load_config
 from tfft.evaluation.robustness import perturb_texts
-from tfft.tasks.classification import ClassificationTask
+from tfft.tasks.classification.task import ClassificationTask
 from tfft.training.accumulation import configure_train_step
 from tfft.training.gradient_methods import EmbeddingPerturbation, make_gradient_method, token_embedding
 
@@ -137,7 +137,7 @@ def test_keep_lower_layers_is_the_original_cut_after_n_layers():
 
 @pytest.fixture(scope="module")
 def teacher_and_files(tmp_path_factory):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root = tmp_path_factory.mktemp("distillation")
     rows = sentiment_rows(96, 1)
@@ -145,23 +145,23 @@ def teacher_and_files(tmp_path_factory):
     files = {"train": write_csv(root / "data" / "train.csv", ["text", "label"], rows),
              "flipped": write_csv(root / "data" / "flipped.csv", ["text", "label"], flipped),
              "test": write_csv(root / "data" / "test.csv", ["text", "label"], sentiment_rows(24, 2))}
-    teacher = train(tiny_config(root, files, name="teacher", **{"model.backbone": "scratch:tiny",
+    teacher = train_and_export(tiny_config(root, files, name="teacher", **{"model.backbone": "scratch:tiny",
                                                                 "export.enabled": False}), verbose=0)
     return root, files, teacher
 
 
 def test_distilled_student_follows_the_teacher_not_the_labels(teacher_and_files):
     """Trained on flipped labels, a student with alpha=1 still learns the teacher's answers."""
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root, files, teacher = teacher_and_files
     assert teacher.metrics["test"]["accuracy"] >= 0.9
     common = {"data.train": str(files["flipped"]), "model.num_layers": 1, "export.enabled": False,
               "training.distillation.teacher": str(teacher.run_dir), "training.distillation.temperature": 1.0,
               "training.epochs": 6}
-    student = train(tiny_config(root, files, name="student", **common, **{"training.distillation.alpha": 1.0}),
+    student = train_and_export(tiny_config(root, files, name="student", **common, **{"training.distillation.alpha": 1.0}),
                     verbose=0)
-    labels_only = train(tiny_config(root, files, name="labels-only", **common,
+    labels_only = train_and_export(tiny_config(root, files, name="labels-only", **common,
                                     **{"training.distillation.alpha": 0.0}), verbose=0)
     assert student.metrics["test"]["accuracy"] >= 0.8
     assert labels_only.metrics["test"]["accuracy"] <= 0.2  # learned the flipped labels
@@ -170,7 +170,7 @@ def test_distilled_student_follows_the_teacher_not_the_labels(teacher_and_files)
 
 
 def test_distillation_refuses_a_teacher_of_another_task(teacher_and_files, tmp_path):
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     _, files, teacher = teacher_and_files
     fake = tmp_path / "ner-teacher"
@@ -179,15 +179,15 @@ def test_distillation_refuses_a_teacher_of_another_task(teacher_and_files, tmp_p
     config = (teacher.run_dir / "config.yaml").read_text()
     (fake / "config.yaml").write_text(config.replace("task: classification", "task: token_classification"))
     with pytest.raises(ValueError, match="'token_classification' run"):
-        train(tiny_config(tmp_path, files, name="bad", **{"training.distillation.teacher": str(fake)}), verbose=0)
+        train_and_export(tiny_config(tmp_path, files, name="bad", **{"training.distillation.teacher": str(fake)}), verbose=0)
 
 
 def test_adversarial_run_trains_and_exports_a_plain_model(teacher_and_files):
     from tfft.export.loaded import LoadedExport
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     root, files, _ = teacher_and_files
-    result = train(tiny_config(root, files, name="fgm", **{"training.adversarial.method": "fgm",
+    result = train_and_export(tiny_config(root, files, name="fgm", **{"training.adversarial.method": "fgm",
                                                            "training.adversarial.epsilon": 0.005,
                                                            "training.epochs": 6}), verbose=0)
     assert result.metrics["test"]["accuracy"] >= 0.9
@@ -205,7 +205,7 @@ def test_perturbations_are_seeded_and_change_about_the_rate_of_words():
     assert synonyms != "the movie was great" and len(synonyms.split()) >= 4
     with pytest.raises(ValueError, match="perturbation must be"):
         perturb_texts(texts, "shuffle")
-    from tfft.data.span_examples import SpanExamples
+    from tfft.tasks.token_classification.span_examples import SpanExamples
     from tfft.evaluation.robustness import perturb_examples
 
     with pytest.raises(ValueError, match="text classification examples only"):

@@ -9,7 +9,7 @@ import yaml
 
 from conftest import tensorboard_tags, tiny_config
 from tfft.config import ConfigError, load_config
-from tfft.tuning import EPOCHS_KEY, tune
+from tfft.commands.tune import EPOCHS_KEY, tune
 
 SPACE = {"training.learning_rate": {"type": "choice", "values": [1e-6, 3e-3]},
          "model.dropout": {"type": "float", "min": 0.0, "max": 0.2, "step": 0.1}}
@@ -52,7 +52,7 @@ def test_shipped_search_spaces_name_real_config_fields():
     import keras_tuner
 
     from tfft.config import apply_overrides, config_from_dict, config_to_dict
-    from tfft.tuning import declare, read_space
+    from tfft.commands.tune import declare, read_space
 
     spaces = sorted((Path(__file__).parent.parent / "configs" / "search_spaces").glob("*.yaml"))
     assert spaces

@@ -11,7 +11,7 @@ import pytest
 from conftest import sentiment_rows, write_csv
 from tfft.export.from_run import export_run
 from tfft.export.versions import existing_versions, next_version, retired_versions
-from tfft.update import rollback, update_model
+from tfft.commands.update import rollback, update_model
 
 FAST = ["training.epochs=3", "training.learning_rate=3e-3", "training.warmup_ratio=0.0"]
 

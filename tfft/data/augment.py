@@ -5,9 +5,9 @@ EDA: synonym replacement and insertion, random swap and deletion.
 Swap and deletion are keras-hub's ``RandomSwap`` / ``RandomDeletion`` on word
 lists; synonym replacement and insertion draw from a word list the user
 supplies (one line per word: ``word,synonym,synonym``). Back-translation
-(`tfft.data.back_translation`) paraphrases each text through two exported
-translation models. Every augmented text records which operation made it and
-from which original, for the run's data report.
+(`tfft.data.back_translation`) paraphrases each text through two translators.
+Every augmented text records which operation made it and from which original,
+for the run's data report.
 
 Example:
 
@@ -25,7 +25,7 @@ import keras_hub
 import numpy as np
 
 from tfft.config import AugmentConfig
-from tfft.data.back_translation import BackTranslator, is_new_text
+from tfft.data.back_translation import BackTranslator, Translate, is_new_text
 from tfft.data.errors import DataError
 from tfft.data.replay import concatenate_examples
 
@@ -104,9 +104,15 @@ def _text(token) -> str:
     return token.decode("utf-8") if isinstance(token, bytes) else str(token)
 
 
-def augmented_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -> list[AugmentedRow]:
-    """Augmented copies of the rows as ``config.method`` makes them (pairs: the first text changes)."""
-    return ROW_MAKERS[config.method](texts, pairs, config)
+def augmented_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig,
+                   translators: tuple[Translate, Translate] | None = None) -> list[AugmentedRow]:
+    """Augmented copies of the rows as ``config.method`` makes them (pairs: the first text changes).
+
+    ``translators`` (into the pivot language, back) are what back-translation uses.
+    """
+    if config.method == "back_translation":
+        return back_translated_rows(texts, pairs, translators)
+    return eda_rows(texts, pairs, config)
 
 
 def eda_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -> list[AugmentedRow]:
@@ -123,20 +129,23 @@ def eda_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -
     return rows
 
 
-def back_translated_rows(texts: list[str], pairs: list[str] | None, config: AugmentConfig) -> list[AugmentedRow]:
-    """One paraphrase of every row through ``translate_to`` and ``translate_back`` (where it differs)."""
-    translator = BackTranslator(config.translate_to, config.translate_back)
+def back_translated_rows(texts: list[str], pairs: list[str] | None,
+                         translators: tuple[Translate, Translate] | None) -> list[AugmentedRow]:
+    """One paraphrase of every row through the two translators (where it differs)."""
+    if translators is None:
+        raise ValueError("data.augment.method=back_translation needs its translators "
+                         "(tfft.export.translation.back_translators makes them from the exports)")
+    translator = BackTranslator(*translators)
     return [AugmentedRow(index, "back_translation", paraphrase, pairs[index] if pairs else None)
             for index, (text, paraphrase) in enumerate(zip(texts, translator.paraphrase(texts)))
             if is_new_text(paraphrase, text)]
 
 
-ROW_MAKERS = {"eda": eda_rows, "back_translation": back_translated_rows}
 
-
-def with_augmented_copies(train, config: AugmentConfig) -> tuple[object, list[AugmentedRow]]:
+def with_augmented_copies(train, config: AugmentConfig, translators: tuple[Translate, Translate] | None = None
+                          ) -> tuple[object, list[AugmentedRow]]:
     """``train`` plus its augmented copies (labels and source lines of their originals)."""
-    rows = augmented_rows(list(train.texts), list(train.pairs) if train.pairs else None, config)
+    rows = augmented_rows(list(train.texts), list(train.pairs) if train.pairs else None, config, translators)
     if not rows:
         return train, rows
     copies = train.subset([row.source_index for row in rows])

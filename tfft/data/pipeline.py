@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfft.data.readers import TextExamples
-from tfft.encoding import SegmentEncoder
+from tfft.text.segment_encoder import SegmentEncoder
 
 ENCODE_CHUNK = 4096
 

@@ -23,6 +23,8 @@ from typing import Any, Iterable, Iterator
 
 from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError, SkipReport
+from tfft.data.rows import HeaderRow
+from tfft.data.tfds_source import tfds_rows
 
 DELIMITED = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 JSON_LINES = {".jsonl", ".json", ".ndjson"}
@@ -65,9 +67,10 @@ def pick_rows(values: list | None, indices: list[int]) -> list | None:
 def read_examples(path: str, data: DataConfig, with_labels: bool = True) -> TextExamples:
     """Reads one file (or ``tfds:name:split``) into `TextExamples`."""
     if path.startswith("tfds:"):
-        from tfft.data.tfds_source import read_tfds
-
-        return read_tfds(path, data, with_labels)
+        rows, label_names = tfds_rows(path, data, with_labels)
+        examples = collect_rows(path, rows, data, with_labels)
+        examples.label_names = label_names
+        return examples
     file = Path(path)
     if not file.is_file():
         raise DataError(BadRow(path, None, None, "file does not exist"))
@@ -75,7 +78,7 @@ def read_examples(path: str, data: DataConfig, with_labels: bool = True) -> Text
     if suffix in DELIMITED:
         rows = _delimited_rows(file, DELIMITED[suffix])
     elif suffix in JSON_LINES:
-        rows = _json_rows(file)
+        rows = json_rows(file)
     elif suffix in PARQUET:
         rows = _parquet_rows(file)
     else:
@@ -133,7 +136,7 @@ def _row_problem(path: str, line: int, row: dict, columns: list[str]) -> BadRow 
         if isinstance(value, str):
             if not value.strip():
                 return BadRow(path, line, column, "value is empty")
-            if _has_undecodable(value):
+            if has_undecodable(value):
                 return BadRow(path, line, column, "undecodable bytes (the file is not valid UTF-8)")
     return None
 
@@ -146,7 +149,7 @@ def _normalise_label(value: Any) -> Any:
     return str(value).strip()
 
 
-def _has_undecodable(value: str) -> bool:
+def has_undecodable(value: str) -> bool:
     # surrogateescape maps each undecodable byte to U+DC80..U+DCFF.
     return any("\udc80" <= ch <= "\udcff" for ch in value)
 
@@ -194,17 +197,17 @@ def _delimited_rows(file: Path, delimiter: str) -> Iterator:
 
 def json_objects(file: Path) -> Iterator:
     """(line, dict) of each non-blank JSONL line, or (line, `BadRow`) where it is not an object."""
-    return (item for item in _json_rows(Path(file)) if not isinstance(item[1], HeaderRow))
+    return (item for item in json_rows(Path(file)) if not isinstance(item[1], HeaderRow))
 
 
-def _json_rows(file: Path) -> Iterator:
+def json_rows(file: Path) -> Iterator:
     yield 0, HeaderRow(None)
     with open(file, "rb") as handle:
         for line, raw in enumerate(handle, start=1):
             text = raw.decode("utf-8-sig" if line == 1 else "utf-8", errors="surrogateescape")
             if not text.strip():
                 continue
-            if _has_undecodable(text):
+            if has_undecodable(text):
                 yield line, BadRow(str(file), line, None, "undecodable bytes (the file is not valid UTF-8)")
                 continue
             try:
@@ -229,10 +232,3 @@ def _parquet_rows(file: Path) -> Iterator:
     # CSV with a header (first data row is line 2).
     for offset, record in enumerate(frame.to_dict(orient="records")):
         yield offset + 2, record
-
-
-class HeaderRow:
-    """First item a row source yields: the column names (None: checked per row)."""
-
-    def __init__(self, header: list[str] | None):
-        self.header = header

@@ -1,11 +1,11 @@
-"""Read a TensorFlow Datasets split as `TextExamples` (``tfds:<name>[:<split>]``).
+"""Read a TensorFlow Datasets split as rows for `tfft.data.readers` (``tfds:<name>[:<split>]``).
 
 Class labels come back as their names, so a TFDS run saves readable labels.
 Rows are numbered from 1 in the split's order; errors name that number as the line.
 
 Example:
 
->>> examples = read_tfds("tfds:glue/sst2:validation", DataConfig(text_column="sentence"))
+>>> rows, label_names = tfds_rows("tfds:glue/sst2:validation", DataConfig(text_column="sentence"))
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Iterator
 
 from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError
-from tfft.data.readers import TextExamples, collect_rows, HeaderRow
+from tfft.data.rows import HeaderRow
 
 OFFLINE_HINT = (
     "TFDS downloads data on first use; offline, prepare it elsewhere with "
@@ -31,8 +31,9 @@ def parse_tfds_spec(spec: str) -> tuple[str, str]:
     return name, split or "train"
 
 
-def read_tfds(spec: str, data: DataConfig, with_labels: bool = True) -> TextExamples:
-    import tensorflow_datasets as tfds
+def tfds_rows(spec: str, data: DataConfig, with_labels: bool = True) -> tuple[Iterator, list[str] | None]:
+    """The split's rows as a row source (see `tfft.data.rows`), and its class names if it has them."""
+    import tensorflow_datasets as tfds  # slow to import: only when a tfds: path is read
 
     name, split = parse_tfds_spec(spec)
     try:
@@ -42,9 +43,7 @@ def read_tfds(spec: str, data: DataConfig, with_labels: bool = True) -> TextExam
         raise DataError(BadRow(spec, None, None, f"could not load TFDS dataset ({reason})"), OFFLINE_HINT) from None
     label_names = _class_names(info.features, data.label_column) if with_labels else None
     rows = _rows(spec, tfds.as_numpy(dataset), list(info.features.keys()), label_names, data.label_column)
-    examples = collect_rows(spec, rows, data, with_labels)
-    examples.label_names = label_names
-    return examples
+    return rows, label_names
 
 
 def _class_names(features, label_column: str) -> list[str] | None:

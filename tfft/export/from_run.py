@@ -18,7 +18,7 @@ from tfft.config import config_to_dict
 from tfft.export.quantize import prepare_for_export
 from tfft.export.saved_model import export_saved_model
 from tfft.run_folder import RunFolder
-from tfft.trained_model import load_trained_model
+from tfft.training.trained_model import load_trained_model
 
 
 def export_run(

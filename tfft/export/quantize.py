@@ -1,7 +1,7 @@
 """Post-training quantization of a backbone for export: int8 weights, or bfloat16 serving kernels.
 
 ``bfloat16`` keeps the trained weights and serves the encoder's projections
-in bfloat16 (see `tfft.export.packed_encoder.Projection`): on CPUs with AMX
+in bfloat16 (see `tfft.export.packed_transformer.Projection`): on CPUs with AMX
 or AVX512_BF16 that is the fastest export, and the SavedModel is smaller.
 
 Keras' own ``quantize("int8")`` (per-channel int8 kernels and embedding tables
@@ -40,7 +40,7 @@ def prepare_for_export(backbone: keras.Model, mode: str | None) -> str:
     """Readies ``backbone`` for an export in ``mode``; returns the serving kernel dtype to trace with.
 
     ``int8`` quantizes the weights now; ``bfloat16`` is applied while the
-    export is traced (`tfft.export.packed_encoder.Projection`).
+    export is traced (`tfft.export.packed_transformer.Projection`).
     """
     if mode not in (None, *QUANTIZATION_MODES):
         raise ValueError(f"quantization '{mode}' is not supported; choose one of {list(QUANTIZATION_MODES)}")

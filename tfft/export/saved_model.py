@@ -3,7 +3,7 @@
 ``serving_default`` takes ``text`` (and ``text_pair`` for pair tasks) as
 tf.string ``[None]``, tokenizes inside the graph (core TF + tensorflow-text ops
 only, which stock TF Serving links) and returns the task's named outputs.
-Encoder layers run padding-free serving kernels (`tfft.export.packed_encoder`),
+Encoder layers run padding-free serving kernels (`tfft.export.packed_transformer`),
 and graph assertions are single ``Assert`` ops (`tfft.export.plain_asserts`).
 Only the model's weights are saved, never optimizer state.
 
@@ -27,7 +27,7 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from tfft.export.packed_encoder import PackedHandoff, packed_encoder_calls
+from tfft.export.packed_transformer import PackedHandoff, packed_encoder_calls
 from tfft.export.plain_asserts import plain_asserts
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
@@ -117,7 +117,7 @@ def export_saved_model(
     """Writes ``model_root/<version>/`` atomically and returns its path.
 
     ``kernel_dtype="bfloat16"`` serves the encoder's projections in bfloat16
-    (`tfft.export.packed_encoder.Projection`): for CPUs with AMX or AVX512_BF16.
+    (`tfft.export.packed_transformer.Projection`): for CPUs with AMX or AVX512_BF16.
     """
     model_root = Path(model_root)
     version = version or next_version(model_root)

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfft.peft.low_rank import LowRankUpdate
-from tfft.training.summaries import recording
+from tfft.summaries import recording
 
 START, END = 0.1, 0.7  # fractions of training between which the budget falls
 SMOOTHING = 0.85

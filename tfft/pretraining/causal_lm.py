@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from tfft.pretraining.objective import BlockLayout, Objective
-from tfft.text.generator import Generator, make_sampler
-from tfft.text.prompt_encoder import PromptEncoder
-from tfft.text.sample_generations import SampleGenerations
+from tfft.pretraining.base import BlockLayout, Objective
+from tfft.tasks.generation.generator import Generator, make_sampler
+from tfft.tasks.generation.prompt_encoder import PromptEncoder
+from tfft.tasks.generation.sample_generations import SampleGenerations
 
 SAMPLE_NEW_TOKENS = 48
 from tfft.pretraining.vocabulary import train_byte_level_bpe

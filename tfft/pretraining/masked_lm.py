@@ -17,7 +17,7 @@ from typing import ClassVar
 import keras_hub
 import tensorflow as tf
 
-from tfft.pretraining.objective import COMMON_OPTIONS, BlockLayout, Objective
+from tfft.pretraining.base import COMMON_OPTIONS, BlockLayout, Objective
 from tfft.pretraining.vocabulary import train_wordpiece
 
 

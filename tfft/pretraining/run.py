@@ -30,11 +30,11 @@ from tfft.backbones import is_scratch, load_backbone, scratch_backbone
 from tfft.config import RunConfig
 from tfft.data.pipeline import count_batches, index_batches
 from tfft.pretraining.corpus import Corpus, read_corpora
-from tfft.pretraining.objective import BlockLayout, Objective
-from tfft.pretraining.objectives import make_objective
+from tfft.pretraining.base import BlockLayout, Objective
+from tfft.pretraining.registry import make_objective
 from tfft.pretraining.packing import pack_blocks, tokenize_documents
 from tfft.run_folder import RunFolder
-from tfft.trained_model import load_tokenizer
+from tfft.training.trained_model import load_tokenizer
 from tfft.training.freezing import apply_freezing
 from tfft.training.accumulation import own_class
 from tfft.training.backup import ResumePoint

@@ -23,7 +23,7 @@ from tensorflow_serving.apis import (
 )
 
 from tfft.serving.errors import ServingError, invalid
-from tfft.serving.service import ModelService
+from tfft.serving.prediction_service import ModelService
 
 METADATA_FIELD = "signature_def"
 

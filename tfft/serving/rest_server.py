@@ -28,7 +28,7 @@ from google.protobuf import json_format
 from tfft.serving.errors import ServingError, invalid, not_found
 from tfft.serving.metrics import CONTENT_TYPE, PROMETHEUS_PATH
 from tfft.serving.rest_format import format_predictions, parse_predict_body
-from tfft.serving.service import ModelService
+from tfft.serving.prediction_service import ModelService
 
 ROUTE = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)"

@@ -11,12 +11,12 @@ from typing import Any
 
 from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
-from tfft.tasks.classification import ClassificationTask
-from tfft.tasks.generation import GenerationTask
-from tfft.tasks.prompt_classification import PromptClassificationTask
-from tfft.tasks.question_answering import QuestionAnsweringTask
-from tfft.tasks.relation_extraction import RelationExtractionTask
-from tfft.tasks.token_classification import TokenClassificationTask
+from tfft.tasks.classification.task import ClassificationTask
+from tfft.tasks.generation.task import GenerationTask
+from tfft.tasks.prompt_classification.task import PromptClassificationTask
+from tfft.tasks.question_answering.task import QuestionAnsweringTask
+from tfft.tasks.relation_extraction.task import RelationExtractionTask
+from tfft.tasks.token_classification.task import TokenClassificationTask
 
 TASKS: dict[str, type[Task]] = {
     ClassificationTask.name: ClassificationTask,

@@ -37,8 +37,8 @@ import tensorflow as tf
 from tfft.config import DataConfig, ModelConfig, TrainingConfig
 from tfft.data.pipeline import EncodedSplit, encode_split, inference_dataset, restore_order
 from tfft.data.readers import TextExamples, read_examples
-from tfft.data.split import stratified_split
-from tfft.encoding import SegmentEncoder
+from tfft.data.partition import stratified_split
+from tfft.text.segment_encoder import SegmentEncoder
 from tfft.evaluation.local_predict import predict_locally
 from tfft.evaluation.report import Report
 

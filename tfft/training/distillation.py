@@ -62,7 +62,7 @@ def check_teacher(config: RunConfig) -> RunFolder:
 
 def load_teacher(config: DistillationConfig) -> keras.Model:
     """The teacher run's model, frozen (LoRA-style adapters folded in)."""
-    from tfft.trained_model import load_trained_model  # it imports the task modules
+    from tfft.training.trained_model import load_trained_model  # it imports the task modules
 
     trained = load_trained_model(Path(config.teacher), for_export=True)
     trained.model.trainable = False

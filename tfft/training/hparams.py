@@ -13,7 +13,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from tfft.config import RunConfig
-from tfft.training.summaries import recording
+from tfft.summaries import recording
 
 
 def run_hparams(config: RunConfig) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from tfft.training.summaries import recording
+from tfft.summaries import recording
 
 
 class LearningRateLogger(keras.callbacks.Callback):

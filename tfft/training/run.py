@@ -1,12 +1,13 @@
-"""One training run, end to end: data → tf.data → fit → evaluation → export.
+"""One training run, end to end: data → tf.data → fit → evaluation → the saved run.
 
 Nothing here knows which task it runs; the task module supplies targets, the
-head, loss, metrics, reports and serving outputs.
+head, loss, metrics, reports and serving outputs. Exporting the finished run
+is the caller's step (`tfft train` does it with `tfft.export.from_run.export_run`).
 
 Example:
 
 >>> from tfft.config import load_config
->>> result = train(load_config("configs/support_intents.yaml"))
+>>> result = train(load_config("tfft/sample_data/support_intents/config.yaml"))
 >>> result.metrics["validation"]["after"]["accuracy"]
 0.95
 """
@@ -26,8 +27,8 @@ import tensorflow as tf
 from tfft.backbones import check_max_length, keep_lower_layers, load_backbone
 from tfft.config import RunConfig
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
-from tfft.data.splits import DataSplits, load_splits
-from tfft.export.from_run import export_run
+from tfft.training.run_data import DataSplits, load_splits
+from tfft.data.back_translation import Translate
 from tfft.peft import add_adapter, is_enabled, trainable_summary
 from tfft.peft.callbacks import peft_callbacks
 from tfft.peft.checkpoint import save_adapter
@@ -35,7 +36,7 @@ from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.evaluation.report import headline_numbers
 from tfft.tasks.base import Report
-from tfft.trained_model import save_trained_model
+from tfft.training.trained_model import save_trained_model
 from tfft.training.distillation import DistillationLoss, check_teacher, load_teacher
 from tfft.training.freezing import apply_freezing
 from tfft.training.gradient_methods import make_gradient_method
@@ -55,10 +56,11 @@ class RunResult:
     """Where a finished run put things, and what it measured."""
 
     run_dir: Path
-    export_path: Path | None
     metrics: dict[str, Any]
     history: dict[str, list] = field(default_factory=dict)
     example_inputs: dict[str, str] = field(default_factory=dict)  # for the printed `tfft predict` example
+    chief: bool = True  # the worker that writes shared outputs (always, without multi-worker training)
+    export_path: Path | None = None  # filled in by whoever exports the run afterwards (`tfft train`)
 
 
 def log(message: str) -> None:
@@ -95,8 +97,8 @@ def _before_metrics(config, folder, model, task, encoder, validation) -> dict | 
     return report.metrics
 
 
-def _load_data(config: RunConfig, folder: RunFolder, task: Task) -> DataSplits:
-    splits = load_splits(config.data, task, split_seed(config))
+def _load_data(config: RunConfig, folder: RunFolder, task: Task, translators) -> DataSplits:
+    splits = load_splits(config.data, task, split_seed(config), translators)
     skipped = splits.skip_summaries()
     if skipped:
         folder.skipped_rows.write_text("\n".join(skipped) + "\n", encoding="utf-8")
@@ -170,29 +172,30 @@ def _final_metrics(model, task, encoder, config, folder, splits, validation, bef
         test_report.write(folder.path, prefix="test_")
         metrics["test"] = test_report.metrics
     folder.metrics.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    log_hparams(folder.logs, config, _headline(metrics))
+    log_hparams(folder.logs, config, headline_metrics(metrics))
     return metrics
 
 
-def _export(config: RunConfig, folder: RunFolder, metrics: dict) -> Path | None:
-    if not config.export.enabled:
-        return None
-    return export_run(folder.path, Path(config.export.dir) / config.name, config.export.version,
-                      config.export.quantization, metadata={"metrics": _headline(metrics)})
+def train(config: RunConfig, verbose: str | int = "auto",
+          translators: tuple[Translate, Translate] | None = None) -> RunResult:
+    """Fine-tunes and evaluates as ``config`` says and saves the run; resumes an unfinished run.
 
-
-def train(config: RunConfig, verbose: str | int = "auto") -> RunResult:
-    """Fine-tunes, evaluates and exports as ``config`` says; resumes an unfinished run."""
+    Args:
+        config: the run description (`tfft.config.load_config`).
+        verbose: Keras' ``fit`` verbosity: 1 a progress bar, 2 a line per epoch.
+        translators: (into the pivot language, back) for ``data.augment.method=back_translation``;
+            `tfft.export.translation.back_translators` makes them from exported models.
+    """
     strategy = make_strategy(config.training.distribute)  # first: collectives configure at start-up
     with open_run_folder(config, strategy) as (folder, config, resumed, backup_source):
-        return _train(config, folder, resumed, backup_source, strategy, verbose)
+        return _train(config, folder, resumed, backup_source, strategy, verbose, translators)
 
 
 def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: RunFolder,
-           strategy: tf.distribute.Strategy, verbose) -> RunResult:
+           strategy: tf.distribute.Strategy, verbose, translators) -> RunResult:
     keras.utils.set_random_seed(config.training.seed)
     task = make_task(config.task, config.task_options, config.data)
-    splits = _load_data(config, folder, task)
+    splits = _load_data(config, folder, task, translators)
     if config.model.init_from:  # its labels, in its order, so its head's weights mean the same
         task.load(_finished_run(config.model.init_from).path)
     if config.training.distillation.teacher:  # the teacher's labels, so its outputs line up
@@ -232,14 +235,14 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
         save_adapter(folder.adapter, model, bundle.backbone, config, task)
     warmup = task.serving_examples(splits.validation, config.export.warmup_requests) or None
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
-    export_path = _export(config, folder, metrics) if is_chief(strategy) else None
     shutil.rmtree(folder.backup, ignore_errors=True)
     folder.mark_done()
     first = {name: values[0] for name, values in task.serving_examples(splits.validation, 1).items()}
-    return RunResult(folder.path, export_path, metrics, history, first)
+    return RunResult(folder.path, metrics, history, first, chief=is_chief(strategy))
 
 
-def _headline(metrics: dict) -> dict[str, float]:
+def headline_metrics(metrics: dict) -> dict[str, float]:
+    """A run's headline validation and test numbers, as ``val_<name>`` and ``test_<name>``."""
     headline = {f"val_{k}": v for k, v in headline_numbers(metrics["validation"]["after"]).items()}
     headline.update({f"test_{k}": v for k, v in headline_numbers(metrics.get("test", {})).items()})
     return headline

@@ -43,7 +43,7 @@ class StepTensorBoard(keras.callbacks.TensorBoard):
     count happens to divide by ``update_freq`` (tensorflow/tensorflow#49109):
     an SST-2 epoch of 2105 steps logged every 50 lost every epoch and
     validation curve. Epoch and evaluation summaries are recorded always
-    (other callbacks write through `tfft.training.summaries.recording`).
+    (other callbacks write through `tfft.summaries.recording`).
     """
 
     def on_train_begin(self, logs=None):

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfft.training.summaries import recording
+from tfft.summaries import recording
 
 
 def batch_counts(dataset: tf.data.Dataset) -> np.ndarray:

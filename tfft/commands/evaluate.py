@@ -1,0 +1,84 @@
+"""Score a finished run or an export on a labelled file (``tfft evaluate``).
+
+Both paths compute the same task report; the export path runs the SavedModel's
+``serving_default`` on raw strings, exactly as TF Serving would.
+
+Example:
+
+>>> report = evaluate_export(Path("saved_models/support-intents"), "test.csv")
+>>> report.metrics["accuracy"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from tfft.config import DataConfig, config_from_dict
+from tfft.export.loaded import LoadedExport
+from tfft.tasks import make_task
+from tfft.tasks.base import Report
+from tfft.evaluation.robustness import perturb_examples
+from tfft.training.run import evaluate_split
+from tfft.training.trained_model import load_trained_model
+
+AdjustData = Callable[[DataConfig], DataConfig]
+AlterExamples = Callable[[object], object]  # e.g. perturbed texts for a robustness check
+
+
+def _unchanged(examples):
+    return examples
+
+
+def evaluate_run(run_dir: Path, data_path: str, adjust: AdjustData = lambda d: d,
+                 alter: AlterExamples = _unchanged) -> Report:
+    trained = load_trained_model(run_dir)
+    data = adjust(dataclasses.replace(trained.config.data))
+    trained.task.data = data
+    split = trained.task.encode(trained.encoder, alter(trained.task.read(data_path)))
+    return evaluate_split(trained.model, trained.task, trained.encoder, split)
+
+
+def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambda d: d,
+                    alter: AlterExamples = _unchanged) -> Report:
+    exported = LoadedExport(export_dir)
+    if "config" not in exported.metadata:
+        raise FileNotFoundError(f"{exported.path} has no assets.extra/tfft.json; was it written by tfft?")
+    config = config_from_dict(exported.metadata["config"], str(exported.path))
+    data = adjust(config.data)
+    task = make_task(config.task, config.task_options, data)
+    task.load(exported.path / "assets.extra")
+    examples = alter(task.read(data_path))
+    outputs = exported.predict(task.serving_examples(examples, len(examples)))
+    return task.report(examples, task.predictions_from_outputs(outputs))
+
+
+def run(args) -> int:
+    evaluate, source = (evaluate_run, args.run) if args.run else (evaluate_export, args.export)
+    report = evaluate(Path(source), args.data, lambda data: _data_config(args, data), _perturbation(args))
+    print(report.text)
+    metrics = {k: v for k, v in report.metrics.items() if not isinstance(v, dict)}
+    print(json.dumps(metrics, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(report.metrics, indent=2), encoding="utf-8")
+    return 0
+
+
+def _data_config(args, base: DataConfig) -> DataConfig:
+    for field, value in (("text_column", args.text_column), ("text_pair_column", args.text_pair_column),
+                         ("label_column", args.label_column)):
+        if value:
+            setattr(base, field, value)
+    base.skip_bad_rows = args.skip_bad_rows
+    return base
+
+
+def _perturbation(args) -> AlterExamples:
+    if not args.perturb:
+        return _unchanged
+    print(f"perturbing texts: {args.perturb}, rate {args.perturb_rate}, seed {args.perturb_seed}", file=sys.stderr)
+    return lambda examples: perturb_examples(examples, args.perturb, args.perturb_rate, args.perturb_seed,
+                                             args.synonyms)
