@@ -69,3 +69,59 @@ def test_shipped_recipes_parse():
                      "prompt_classification",
                      "generation", "masked_lm", "causal_lm"}
     assert Path(load_config(DEFAULT_CONFIG).data.test).is_file()
+
+
+@pytest.mark.parametrize("override, problem", [
+    ("training.epochs=abc", "training.epochs='abc' is not allowed: expected an int"),
+    ("training.batch_size=-3", "training.batch_size=-3 is not allowed: expected at least 1"),
+    ("training.learning_rate=fast", "training.learning_rate='fast' is not allowed: expected a float"),
+    ("training.clip_norm=[1]", "training.clip_norm=[1] is not allowed: expected a float or null"),
+    ("training.evaluate_before=3", "training.evaluate_before=3 is not allowed: expected a bool"),
+])
+def test_a_bad_value_is_named_when_the_config_loads(override, problem):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, [override])
+    assert str(error.value) == f"<defaults> + --set: {problem}"
+
+
+def test_values_of_the_right_type_load():
+    config = load_config(None, ["training.epochs=2", "training.learning_rate=1", "training.clip_norm=null",
+                                "data.train=[a.txt, b.txt]"])
+    assert (config.training.epochs, config.training.learning_rate, config.training.clip_norm) == (2, 1, None)
+    assert config.data.train == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize("override", ["training.epochs=abc", "training.batch_size=-3"])
+def test_train_with_a_bad_value_exits_2_in_one_line_before_reading_data(tmp_path, monkeypatch, capsys, override):
+    from tfft.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--set", override]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tfft train: error: ") and override.split("=")[0] in lines[0]
+    assert not (tmp_path / "runs").exists()  # no run folder: nothing was read or written
+
+
+def test_a_run_folder_that_never_trained_starts_afresh_with_the_new_config(tmp_path):
+    from tfft.run_folder import RunFolder
+
+    first = load_config(None, [f"output_dir={tmp_path}", "training.batch_size=8"])
+    folder, _, resumed = RunFolder.prepare(first)
+    assert not resumed
+    folder.metrics_before.write_text("{}")  # evaluated before training, then stopped: no backup yet
+    fixed = load_config(None, [f"output_dir={tmp_path}", "training.batch_size=4"])
+    again, config, resumed = RunFolder.prepare(fixed)
+    assert again.path == folder.path and not resumed and config.training.batch_size == 4
+    assert load_config(folder.config).training.batch_size == 4 and not folder.metrics_before.exists()
+
+
+def test_resuming_a_trained_run_names_the_fields_it_cannot_take(tmp_path):
+    from tfft.run_folder import RunFolder
+
+    folder, _, _ = RunFolder.prepare(load_config(None, [f"output_dir={tmp_path}", "training.epochs=1"]))
+    folder.backup.mkdir()  # it trained some steps
+    with pytest.raises(ConfigError, match=r"training\.learning_rate: 5e-05 saved, 0\.001 now.*--set name="):
+        RunFolder.prepare(load_config(None, [f"output_dir={tmp_path}", "training.learning_rate=0.001"]))
+    assert load_config(folder.config).training.learning_rate == 5e-05  # the saved config is kept
+    _, config, resumed = RunFolder.prepare(load_config(None, [f"output_dir={tmp_path}", "training.epochs=3"]))
+    assert resumed and config.training.epochs == 3 and load_config(folder.config).training.epochs == 3

@@ -29,7 +29,7 @@ import logging
 import sys
 
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
-from tfft.config import DEFAULT_CONFIG, QUANTIZATION_MODES
+from tfft.config import DEFAULT_CONFIG, QUANTIZATION_MODES, ConfigError, load_config
 
 # --- argument groups more than one command takes ---------------------------------------------------
 def _config_arguments(parser: argparse.ArgumentParser, required: bool = False,
@@ -237,11 +237,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (a caller may have replaced it since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _):
+        pass
+
+
 def configure_logging() -> None:
     """tfft's library messages (the ``tfft`` logger) go to stderr as plain lines."""
     logger = logging.getLogger("tfft")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(handler, _CurrentStderr) for handler in logger.handlers):
+        handler = _CurrentStderr()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -250,12 +262,21 @@ def configure_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
-    commands = importlib.import_module("tfft.commands")
     try:
-        return importlib.import_module(f"tfft.commands.{args.command}").run(args)
-    except commands.USER_ERRORS as error:
-        print(f"tfft {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        if getattr(args, "config", None):  # a bad config fails at once, before TensorFlow loads
+            load_config(args.config, args.overrides)
+        commands = importlib.import_module("tfft.commands")
+        try:
+            return importlib.import_module(f"tfft.commands.{args.command}").run(args)
+        except commands.USER_ERRORS as error:
+            return _error(args.command, error)
+    except ConfigError as error:
+        return _error(args.command, error)
+
+
+def _error(command: str, error: Exception) -> int:
+    print(f"tfft {command}: error: {error}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

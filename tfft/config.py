@@ -7,10 +7,10 @@ Any field can be overridden with ``section.field=value`` strings (the CLI's
 
 Example:
 
->>> cfg = load_config("configs/support_intents.yaml", ["training.epochs=1"])
+>>> cfg = load_config("tfft/sample_data/support_intents/config.yaml", ["training.epochs=1"])
 >>> cfg.training.epochs
 1
->>> save_config(cfg, "runs/support-intents/config.yaml")
+>>> save_config(cfg, "/tmp/support-intents/config.yaml")
 """
 
 from __future__ import annotations
@@ -104,9 +104,9 @@ class DataConfig:
     held out with ``seed``.
     """
 
-    train: str = str(SAMPLE_DATA_DIR / "train.csv")
-    validation: str | None = None
-    test: str | None = None
+    train: str | list[str] = str(SAMPLE_DATA_DIR / "train.csv")  # pre-training reads a list of corpora
+    validation: str | list[str] | None = None
+    test: str | list[str] | None = None
     text_column: str = "text"
     text_pair_column: str | None = None
     label_column: str = "label"
@@ -297,8 +297,40 @@ def _build(cls: type, values: dict[str, Any], source: str, prefix: str):
     kwargs = {}
     for name, value in values.items():
         nested = _dataclass_of(known[name])
-        kwargs[name] = _build(nested, value, source, f"{prefix}{name}.") if nested else value
+        if nested:
+            kwargs[name] = _build(nested, value, source, f"{prefix}{name}.")
+        else:
+            kwargs[name] = _checked(known[name], value, f"{source}: {prefix}{name}")
     return cls(**kwargs)
+
+
+# Plain field types as annotated; other annotations (lists, mappings) are checked where they are read.
+_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+# Counts that must be at least this much; every other number may be any value of its type.
+MINIMUMS = {"epochs": 1, "batch_size": 1, "gradient_accumulation_steps": 1, "reference_batch_size": 1,
+            "steps_per_execution": 1, "log_every_steps": 1, "length_group_batches": 1, "keep_checkpoints": 1,
+            "max_length": 2, "warmup_requests": 0, "copies": 1, "train_top_layers": 0, "rank": 1,
+            "target_rank": 1, "bottleneck": 1, "virtual_tokens": 1, "learning_rate": 0.0, "weight_decay": 0.0,
+            "warmup_ratio": 0.0, "validation_fraction": 0.0, "replay_ratio": 0.0, "rate": 0.0, "dropout": 0.0}
+
+
+def _checked(f: dataclasses.Field, value: Any, where: str) -> Any:
+    """``value`` if it has the field's annotated type (and minimum); else a `ConfigError` naming both."""
+    options = [option.strip() for option in str(f.type).split("|")]
+    if value is None and "None" in options:
+        return value
+    if not all(option in _KINDS or option == "None" for option in options):
+        return value
+    fits = [option for option in options if option in _KINDS and isinstance(value, _KINDS[option])
+            and (option == "bool" or not isinstance(value, bool))]
+    if not fits:
+        allowed = " or ".join("null" if option == "None" else f"a{'n' if option == 'int' else ''} {option}"
+                              for option in options)
+        raise ConfigError(f"{where}={value!r} is not allowed: expected {allowed}")
+    minimum = MINIMUMS.get(f.name)
+    if minimum is not None and fits[0] in ("int", "float") and value < minimum:
+        raise ConfigError(f"{where}={value!r} is not allowed: expected at least {minimum}")
+    return value
 
 
 def _dataclass_of(f: dataclasses.Field):

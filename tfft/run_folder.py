@@ -18,14 +18,38 @@ PosixPath('runs/support-intents/metrics.json')
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfft.config import RunConfig, config_to_dict, load_config, save_config
+from tfft.config import ConfigError, RunConfig, config_to_dict, load_config, save_config
+
+logger = logging.getLogger(__name__)
+
+# Fields a resumed run may take from the new command: they do not change what was trained so far.
+SAFE_TO_CHANGE = ("training.epochs", "training.log_every_steps", "training.backup_every_steps",
+                  "training.keep_checkpoints", "training.evaluate_before", "export")
+
+
+def differing_fields(saved: dict, requested: dict, prefix: str = "") -> dict[str, tuple]:
+    """{dotted field: (saved value, requested value)} for every field the two config dicts differ in.
+
+    Example:
+
+    >>> differing_fields({"training": {"epochs": 1}}, {"training": {"epochs": 3}})
+    {'training.epochs': (1, 3)}
+    """
+    changed = {}
+    for key in sorted(set(saved) | set(requested)):
+        old, new = saved.get(key), requested.get(key)
+        if isinstance(old, dict) and isinstance(new, dict) and key != "task_options":
+            changed.update(differing_fields(old, new, f"{prefix}{key}."))
+        elif old != new:
+            changed[f"{prefix}{key}"] = (old, new)
+    return changed
 
 
 @dataclass
@@ -90,10 +114,11 @@ class RunFolder:
         base = config.run_dir
         folder = cls.locate(config)
         if folder.path != base:
-            print(f"{base} holds a finished run; writing this one to {folder.path}", file=sys.stderr)
+            logger.info("%s holds a finished run; writing this one to %s", base, folder.path)
         if folder.config.is_file():
             folder._take_lock()
-            return folder, folder._resume_config(config), True
+            config, resumed = folder._resume_config(config)
+            return folder, config, resumed
         if folder.path.exists() and any(folder.path.iterdir()):
             raise FileExistsError(
                 f"{folder.path} exists and is not a tfft run folder; it is left untouched. "
@@ -116,14 +141,34 @@ class RunFolder:
                     f"if that process is gone")
         self.lock.write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
 
-    def _resume_config(self, requested: RunConfig) -> RunConfig:
+    def _resume_config(self, requested: RunConfig) -> tuple[RunConfig, bool]:
+        """(the config to run, whether a run is resumed) for a folder that holds an unfinished run.
+
+        A folder that never trained (no backup) starts afresh with ``requested``.
+        A trained one resumes; fields that differ from its saved config are applied
+        where that is safe (`SAFE_TO_CHANGE`), otherwise refused with their names.
+        """
         saved = load_config(self.config)
-        if config_to_dict(saved) != config_to_dict(requested):
-            print(f"resuming the unfinished run in {self.path} with its saved config "
-                  f"({self.config}); start a fresh run with --set name=<new name>", file=sys.stderr)
+        changed = differing_fields(config_to_dict(saved), config_to_dict(requested))
+        if not self.backup.exists():
+            if changed:
+                logger.info("%s never trained; starting it afresh with this config", self.path)
+            self.metrics_before.unlink(missing_ok=True)
+            save_config(requested, self.config)
+            return requested, False
+        unsafe = {name: values for name, values in changed.items()
+                  if not any(name == safe or name.startswith(safe + ".") for safe in SAFE_TO_CHANGE)}
+        if unsafe:
+            listing = "; ".join(f"{name}: {old!r} saved, {new!r} now" for name, (old, new) in unsafe.items())
+            raise ConfigError(f"{self.path} holds an unfinished run trained with another config ({listing}). "
+                              f"Resume it with its own config ({self.config}), or start a fresh run with "
+                              f"--set name=<new name>")
+        if changed:
+            logger.info("resuming the unfinished run in %s with %s changed", self.path, ", ".join(changed))
+            save_config(requested, self.config)
         else:
-            print(f"resuming the unfinished run in {self.path}", file=sys.stderr)
-        return saved
+            logger.info("resuming the unfinished run in %s", self.path)
+        return requested, True
 
     def mark_done(self) -> None:
         self.done_marker.write_text("finished\n", encoding="utf-8")

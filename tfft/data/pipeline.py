@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,8 @@ import tensorflow as tf
 
 from tfft.data.readers import TextExamples
 from tfft.text.segment_encoder import SegmentEncoder
+
+logger = logging.getLogger(__name__)
 
 ENCODE_CHUNK = 4096
 
@@ -77,8 +79,7 @@ def encode_split(
         token_parts.append(token_ids)
         segment_parts.append(segment_ids)
         if verbose:
-            print(f"  tokenized {min(stop, len(examples))}/{len(examples)} rows of {examples.source}",
-                  file=sys.stderr, flush=True)
+            logger.info(f"  tokenized {min(stop, len(examples))}/{len(examples)} rows of {examples.source}")
     return EncodedSplit(
         tf.concat(token_parts, axis=0), tf.concat(segment_parts, axis=0),
         targets, sample_weights, encoder.pad_id, examples,

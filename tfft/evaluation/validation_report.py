@@ -13,11 +13,14 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import keras
 
 from tfft.evaluation.report import Report
+
+logger = logging.getLogger(__name__)
 
 
 class ValidationReport(keras.callbacks.Callback):
@@ -39,4 +42,4 @@ class ValidationReport(keras.callbacks.Callback):
                 if key in row:
                     logs[f"val_{name}_{key}"] = float(row[key])
         shown = ", ".join(f"val_{k}: {logs[f'val_{k}']:.4f}" for k in self.keys)
-        print(f"\nepoch {epoch + 1}: {shown}", flush=True)
+        logger.info(f"epoch {epoch + 1}: {shown}")

@@ -14,11 +14,13 @@ Example:
 
 from __future__ import annotations
 
-import sys
+import logging
 from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
+
+logger = logging.getLogger(__name__)
 
 TOKENIZE_CHUNK = 2048
 
@@ -31,7 +33,7 @@ def tokenize_documents(tokenizer, documents: Sequence[str], source: str = "") ->
         ragged = tokenize(tf.constant(list(documents[start:start + TOKENIZE_CHUNK])))
         ids.extend(np.asarray(row, dtype=np.int32) for row in ragged.numpy())
         if len(documents) > TOKENIZE_CHUNK:
-            print(f"  tokenized {len(ids)}/{len(documents)} documents {source}", file=sys.stderr, flush=True)
+            logger.info(f"  tokenized {len(ids)}/{len(documents)} documents {source}")
     return ids
 
 

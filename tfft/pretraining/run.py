@@ -16,9 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import json
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,8 @@ from tfft.training.strategy import make_strategy
 from tfft.training.worker_folder import open_run_folder
 from tfft.training.throughput import TokenRateLogger
 
+logger = logging.getLogger(__name__)
+
 EVAL_BATCH_SIZE = 64
 
 
@@ -59,7 +61,7 @@ class PretrainResult:
 
 
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    logger.info(message)
 
 
 def pretrain(config: RunConfig, verbose: str | int = "auto") -> PretrainResult:

@@ -13,13 +13,15 @@ Example:
 
 from __future__ import annotations
 
-import sys
+import logging
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import keras_hub
 from tokenizers import ByteLevelBPETokenizer, BertWordPieceTokenizer
+
+logger = logging.getLogger(__name__)
 
 BERT_SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 GPT2_END_OF_TEXT = "<|endoftext|>"
@@ -55,4 +57,4 @@ def _merge_rules(path: Path) -> list[str]:
 
 
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    logger.info(message)

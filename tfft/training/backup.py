@@ -18,13 +18,15 @@ ResumePoint(epoch=1, batch=40)
 
 from __future__ import annotations
 
+import logging
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+
+logger = logging.getLogger(__name__)
 
 WEIGHTS, STATE = "latest.weights.h5", "state.json"
 
@@ -58,8 +60,7 @@ def restore_backup(model: keras.Model, backup_dir: Path, steps_per_epoch: int) -
         model.optimizer.build(model.trainable_variables)
     model.load_weights(str(Path(backup_dir) / WEIGHTS))
     point = ResumePoint.at_step(step, steps_per_epoch)
-    print(f"resuming from {backup_dir} at step {step}: epoch {point.epoch + 1}, after batch {point.batch}",
-          file=sys.stderr, flush=True)
+    logger.info(f"resuming from {backup_dir} at step {step}: epoch {point.epoch + 1}, after batch {point.batch}")
     return point
 
 

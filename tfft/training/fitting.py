@@ -17,8 +17,8 @@ True
 
 from __future__ import annotations
 
+import logging
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -31,6 +31,8 @@ from tfft.training.accumulation import configure_train_step
 from tfft.training.backup import ResumePoint, restore_backup
 from tfft.training.optimizers import build_optimizer
 from tfft.training.throughput import ThroughputMeter, batch_counts
+
+logger = logging.getLogger(__name__)
 
 LEARNING_RATE_SCALING = ("none", "linear", "sqrt")
 XLA_PAD_MULTIPLE = 32
@@ -66,10 +68,9 @@ def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per
     """
     configure_train_step(model, training.gradient_accumulation_steps, gradient_method, loss_function)
     learning_rate = effective_learning_rate(training)
-    print(f"{strategy.num_replicas_in_sync} replica(s) × {training.batch_size // strategy.num_replicas_in_sync} "
+    logger.info(f"{strategy.num_replicas_in_sync} replica(s) × {training.batch_size // strategy.num_replicas_in_sync} "
           f"rows × {training.gradient_accumulation_steps} micro-batch(es) = {rows_per_step(training)} rows "
-          f"per step; learning rate {learning_rate:g} (scaling: {training.learning_rate_scaling})",
-          file=sys.stderr, flush=True)
+          f"per step; learning rate {learning_rate:g} (scaling: {training.learning_rate_scaling})")
     with strategy.scope():
         model.compile(optimizer=build_optimizer(training, steps_per_epoch * training.epochs, learning_rate),
                       loss=loss, metrics=make_metrics(), steps_per_execution=training.steps_per_execution,

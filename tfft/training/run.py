@@ -14,9 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import json
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ from tfft.training.run_callbacks import early_stopping, folder_callbacks
 from tfft.training.strategy import is_chief, make_strategy
 from tfft.training.worker_folder import open_run_folder
 
+logger = logging.getLogger(__name__)
+
 EVAL_BATCH_SIZE = 64
 
 
@@ -64,7 +66,7 @@ class RunResult:
 
 
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    logger.info(message)
 
 
 def evaluate_split(model: keras.Model, task: Task, encoder, split: EncodedSplit) -> Report:

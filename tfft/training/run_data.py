@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass, field
 
 from tfft.config import DataConfig
@@ -18,6 +18,8 @@ from tfft.data.readers import TextExamples
 from tfft.data.replay import with_replay
 from tfft.data.partition import fold_split, per_class_sample
 from tfft.tasks.base import Task
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,7 +48,7 @@ def _sample(train, data: DataConfig, task: Task, seed: int):
     if not data.train_sample or data.train_sample >= len(train):
         return train
     _, sample = task.hold_out(train, data.train_sample / len(train), seed)
-    print(f"kept a stratified sample of {len(sample)} training rows (seed {seed})", file=sys.stderr)
+    logger.info(f"kept a stratified sample of {len(sample)} training rows (seed {seed})")
     return sample
 
 
@@ -56,7 +58,7 @@ def _per_class(train, per_class: int, task: Task, seed: int):
         raise ValueError(f"data.train_per_class needs one label per row; task '{task.name}' "
                          f"(with these options) has none to count. Use data.train_sample")
     sample = per_class_sample(train, labels, per_class, seed)
-    print(f"kept {per_class} training rows per label, {len(sample)} in all (seed {seed})", file=sys.stderr)
+    logger.info(f"kept {per_class} training rows per label, {len(sample)} in all (seed {seed})")
     return sample
 
 
@@ -76,19 +78,18 @@ def load_splits(data: DataConfig, task: Task, seed: int,
     if data.folds:  # cross-validation: validation is one fold of the (sampled) training rows
         train = _sample(train, data, task, seed)
         train, validation = fold_split(train, data.folds, data.fold, seed, task.stratify_key(train))
-        print(f"fold {data.fold} of {data.folds}: {len(train)} training, {len(validation)} validation rows",
-              file=sys.stderr)
+        logger.info(f"fold {data.fold} of {data.folds}: {len(train)} training, {len(validation)} validation rows")
     elif data.validation:
         validation = task.read(data.validation)
         train = _sample(train, data, task, seed)
     else:
         train, validation = task.hold_out(train, data.validation_fraction, seed)
-        print(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
-              f"for validation (seed {seed})", file=sys.stderr)
+        logger.info(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
+              f"for validation (seed {seed})")
         train = _sample(train, data, task, seed)
     augmented = []
     if data.augment.method != "none":
         train, augmented = with_augmented_copies(train, data.augment, translators)
-        print(f"added {len(augmented)} augmented training rows ({data.augment.method})", file=sys.stderr)
+        logger.info(f"added {len(augmented)} augmented training rows ({data.augment.method})")
     test = task.read(data.test) if data.test else None
     return DataSplits(train, validation, test, augmented)

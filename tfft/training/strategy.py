@@ -22,14 +22,16 @@ True
 
 from __future__ import annotations
 
+import logging
 import json
 import os
-import sys
 from pathlib import Path
 
 import tensorflow as tf
 
 from tfft.training.keras_fixes import patch_multi_worker_reduce
+
+logger = logging.getLogger(__name__)
 
 DISTRIBUTE = ("auto", "none", "mirrored", "multi_worker", "tpu")
 
@@ -39,8 +41,8 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     if name not in DISTRIBUTE:
         raise ValueError(f"training.distribute must be one of {DISTRIBUTE}, got '{name}'")
     strategy = _auto_strategy() if name == "auto" else _BUILDERS[name]()
-    print(f"distribute={name}: {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
-          f"replica(s){_role_suffix(strategy)}", file=sys.stderr, flush=True)
+    logger.info(f"distribute={name}: {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
+          f"replica(s){_role_suffix(strategy)}")
     return strategy
 
 
@@ -75,7 +77,7 @@ def _auto_strategy() -> tf.distribute.Strategy:
         try:
             return _tpu()
         except RuntimeError as error:
-            print(f"distribute=auto: not using a TPU ({error})", file=sys.stderr, flush=True)
+            logger.info(f"distribute=auto: not using a TPU ({error})")
     return _mirrored() if len(tf.config.list_logical_devices("GPU")) > 1 else tf.distribute.get_strategy()
 
 
