@@ -76,7 +76,7 @@ def test_only_a_cls_pooled_classifier_exports_its_last_layer_for_one_row(trained
     assert attention_products(trained.task, trained.model, trained.encoder) == every_row
     cls_task = make_task("classification", {"pooling": "cls"}, trained.config.data)
     cls_task.load(run_dir)
-    cls_model = cls_task.build_model(trained.backbone, trained.config.model)
+    cls_model = cls_task.build_model(trained.backbone, trained.config.model, trained.encoder)
     one_row = [[None, heads, 1, None], [None, heads, 1, dim // heads]]
     assert attention_products(cls_task, cls_model, trained.encoder) == every_row[:-2] + one_row
 

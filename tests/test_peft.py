@@ -197,7 +197,7 @@ def test_checkpoint_refuses_another_backbone(lora_run, tmp_path):
     small = load_backbone("scratch:mini").backbone
     add_adapter(small, run.config.peft)
     with pytest.raises(AdapterMismatchError, match="hidden_dim"):
-        load_adapter(lora_run.run_dir / "adapter", run.task.build_model(small, run.config.model), small)
+        load_adapter(lora_run.run_dir / "adapter", run.task.build_model(small, run.config.model, run.encoder), small)
 
 
 def test_merged_and_unmerged_exports_agree_and_serve_pure_tf(lora_run, tmp_path_factory, tiny_preset):

@@ -91,7 +91,7 @@ def test_logits_are_the_pretrained_heads_scores_of_the_label_words(mlm_preset, s
     task = fitted_task(sentiment_files)
     bundle = load_backbone(str(mlm_preset), 32)
     encoder = task.make_encoder(bundle.tokenizer, 32)
-    model = task.build_model(bundle.backbone, ModelConfig(backbone=str(mlm_preset)))
+    model = task.build_model(bundle.backbone, ModelConfig(backbone=str(mlm_preset)), encoder)
     task.load_pretrained_head(ModelConfig(backbone=str(mlm_preset)))
 
     inputs = encoder.model_inputs(*encoder.encode(tf.constant(["the meal was great", "a poor hotel"])))
@@ -107,8 +107,7 @@ def test_logits_are_the_pretrained_heads_scores_of_the_label_words(mlm_preset, s
 def test_a_backbone_without_a_masked_lm_head_is_refused(sentiment_files):
     task = fitted_task(sentiment_files)
     bundle = load_backbone("scratch:tiny", 32)
-    task.make_encoder(bundle.tokenizer, 32)
-    task.build_model(bundle.backbone, ModelConfig(backbone="scratch:tiny"))
+    task.build_model(bundle.backbone, ModelConfig(backbone="scratch:tiny"), task.make_encoder(bundle.tokenizer, 32))
     with pytest.raises(BackboneError, match="masked-LM head.*tfft pretrain"):
         task.load_pretrained_head(ModelConfig(backbone="scratch:tiny"))
 
@@ -117,9 +116,8 @@ def test_label_words_must_cover_every_label_and_be_one_token(sentiment_files, to
     with pytest.raises(ValueError, match=r"no word for label\(s\) \['positive'\]"):
         fitted_task(sentiment_files, {"negative": "terrible"})
     task = fitted_task(sentiment_files, {"negative": "terrible", "positive": "superbly-crafted"})
-    task.make_encoder(tokenizer, 32)
     with pytest.raises(ValueError, match="'superbly-crafted' \\(label positive\\) is .* tokens"):
-        task.label_word_ids()
+        task.label_word_ids(tokenizer)
 
 
 # --- runs ---------------------------------------------------------------------------

@@ -26,7 +26,9 @@ def tiny_classifier():
 
     task = ClassificationTask({"pooling": "mean"}, None)
     task.vocabulary = ["negative", "positive"]
-    return task, task.build_model(load_backbone("scratch:tiny", 16).backbone, ModelConfig(max_length=16))
+    loaded = load_backbone("scratch:tiny", 16)
+    encoder = task.make_encoder(loaded.tokenizer, 16)
+    return task, task.build_model(loaded.backbone, ModelConfig(max_length=16), encoder)
 
 
 def test_mixed_float16_scales_the_loss_and_keeps_logits_float32(restore_policy):

@@ -64,9 +64,9 @@ def build_endpoints(directories: list[Path], backbone_spec: str | None = None) -
             task = make_task(config.task, config.task_options, config.data)
             task.load(directory)
             name = signature_name(config.name)
-            model = attach_checkpoint(directory, bundle.backbone,
-                                      lambda: task.build_model(bundle.backbone, config.model), name)
             encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
+            model = attach_checkpoint(directory, bundle.backbone,
+                                      lambda: task.build_model(bundle.backbone, config.model, encoder), name)
             endpoints.append(Endpoint(name, model, encoder, task,
                                       lambda n=name: using_adapter(bundle.backbone, n)))
     return endpoints

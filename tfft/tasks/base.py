@@ -17,7 +17,7 @@ Example (a new task):
 ...     name = "my_task"
 ...     def fit(self, train): ...
 ...     def targets(self, examples): ...
-...     def build_model(self, backbone, model_config): ...
+...     def build_model(self, backbone, model_config, encoder): ...
 ...     def loss(self, training): ...
 ...     def metrics(self): ...
 ...     def report(self, targets, outputs): ...
@@ -107,8 +107,13 @@ class Task(abc.ABC):
 
     # --- model ------------------------------------------------------------
     @abc.abstractmethod
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
-        """A functional model from the backbone's inputs to the task's outputs."""
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig, encoder) -> keras.Model:
+        """A functional model from the backbone's inputs to the task's outputs.
+
+        ``encoder`` is what `make_encoder` made for this backbone's tokenizer (heads
+        that read special token positions, such as [MASK] or entity markers, take
+        their ids from it).
+        """
 
     def load_pretrained_head(self, model_config: ModelConfig) -> None:
         """Loads the backbone preset's pretrained head weights into a fresh `build_model` model.

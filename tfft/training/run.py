@@ -129,7 +129,7 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
         check_max_length(bundle.backbone, config.model.max_length)
         encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
         _choose_trainable(bundle.backbone, config)
-        model = task.build_model(bundle.backbone, config.model)
+        model = task.build_model(bundle.backbone, config.model, encoder)
         task.load_pretrained_head(config.model)
         if config.model.init_from:
             model.load_weights(_finished_run(config.model.init_from).weights)

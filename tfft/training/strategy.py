@@ -15,7 +15,7 @@ Example:
 
 >>> strategy = make_strategy("mirrored")
 >>> with strategy.scope():
-...     model = task.build_model(backbone, config.model)
+...     model = task.build_model(backbone, config.model, encoder)
 >>> is_chief(strategy)
 True
 """

@@ -78,7 +78,7 @@ def load_trained_model(run_dir: Path, for_export: bool = False) -> TrainedModel:
         encoder = task.make_encoder(load_tokenizer(folder.tokenizer), max_length)
         if is_enabled(config.peft):
             add_adapter(backbone, config.peft, config.name)
-        model = task.build_model(backbone, config.model)
+        model = task.build_model(backbone, config.model, encoder)
     model.load_weights(folder.weights)
     if for_export and config.peft.merge_on_export:
         merge_active(backbone)
@@ -95,7 +95,7 @@ def load_adapter_model(directory: Path, backbone: str | None = None) -> TrainedM
     task.load(Path(directory))
     with float32_policy():
         bundle = load_backbone(backbone or config.model.backbone, config.model.max_length)
+        encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
         model = attach_checkpoint(directory, bundle.backbone,
-                                  lambda: task.build_model(bundle.backbone, config.model), config.name)
-    encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
+                                  lambda: task.build_model(bundle.backbone, config.model, encoder), config.name)
     return TrainedModel(config, task, model, encoder, bundle.backbone)

@@ -14,7 +14,7 @@ Example:
 
 >>> task = ClassificationTask({"multi_label": False}, DataConfig())
 >>> task.fit(train_examples)
->>> model = task.build_model(backbone, ModelConfig())
+>>> model = task.build_model(backbone, ModelConfig(), task.make_encoder(tokenizer, 128))
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class ClassificationTask(Task):
         return weighted.max(axis=1).astype("float32")
 
     # --- model ------------------------------------------------------------
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig, encoder) -> keras.Model:
         # === Layers ===
         dropout = keras.layers.Dropout(model_config.dropout, name="classifier_dropout")
         dense = keras.layers.Dense(

@@ -107,7 +107,7 @@ class GenerationTask(Task):
         return EncodedSplit(tf.concat(ids, axis=0), None, targets, None, encoder.pad_id, examples)
 
     # --- model ------------------------------------------------------------
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig, encoder) -> keras.Model:
         """keras-hub's causal LM for the backbone's family (GPT-2, GPT-NeoX, ...); dropout is the backbone's."""
         return family_model_class(backbone, "CausalLM", self.name)(backbone)
 

@@ -62,7 +62,6 @@ class PromptClassificationTask(ClassificationTask):
         self.label_words = {str(label): str(word) for label, word in label_words.items()}  # YAML 0: -> "0"
         if data.text_pair_column:
             raise ValueError("prompt_classification takes single texts; unset data.text_pair_column")
-        self.encoder: TemplateEncoder | None = None
         self.masked_lm: keras.Model | None = None
 
     def fit(self, train: TextExamples) -> None:
@@ -72,17 +71,16 @@ class PromptClassificationTask(ClassificationTask):
             raise ValueError(f"{train.source}: task_options.label_words has no word for label(s) {missing}")
 
     def make_encoder(self, tokenizer, max_length: int) -> TemplateEncoder:
-        self.encoder = TemplateEncoder(tokenizer, max_length, self.template)
-        return self.encoder
+        return TemplateEncoder(tokenizer, max_length, self.template)
 
-    def label_word_ids(self) -> list[int]:
+    def label_word_ids(self, tokenizer) -> list[int]:
         """One vocabulary id per class, in class order; a word that splits into pieces is an error."""
         ids = []
         for name in self.vocabulary.names:
             word = self.label_words[name]
-            pieces = text_ids(self.encoder.tokenizer, word)
+            pieces = text_ids(tokenizer, word)
             if len(pieces) != 1:
-                shown = [self.encoder.tokenizer.id_to_token(i) for i in pieces]
+                shown = [tokenizer.id_to_token(i) for i in pieces]
                 raise ValueError(f"task_options.label_words: '{word}' (label {name}) is {len(pieces)} "
                                  f"tokens {shown}, not one; pick a word the vocabulary holds whole")
             ids.append(pieces[0])
@@ -91,16 +89,15 @@ class PromptClassificationTask(ClassificationTask):
         return ids
 
     # --- model ------------------------------------------------------------
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
-        if self.encoder is None:
-            raise RuntimeError("make_encoder() must run before build_model(): the head needs the [MASK] id")
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig,
+                    encoder: TemplateEncoder) -> keras.Model:
         # === Layers ===
         # keras-hub's own masked-LM model for the family owns the head (tied to the token
         # embedding), so its preset's task weights load into it unchanged.
         self.masked_lm = family_model_class(backbone, "MaskedLM", "prompt_classification")(
             backbone=backbone, preprocessor=None)
-        mask_position = MaskPosition(self.encoder.mask_id, name="mask_position")
-        label_word_logits = LabelWordLogits(self.label_word_ids(), name="label_word_logits")
+        mask_position = MaskPosition(encoder.mask_id, name="mask_position")
+        label_word_logits = LabelWordLogits(self.label_word_ids(encoder.tokenizer), name="label_word_logits")
         # === Functional Model ===
         inputs = backbone.input
         sequence = backbone(inputs)["sequence_output"]

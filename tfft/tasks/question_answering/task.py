@@ -102,7 +102,7 @@ class QuestionAnsweringTask(Task):
         return EncodedSplit(features.token_ids, features.segment_ids, targets, None, encoder.pad_id, examples)
 
     # --- model ------------------------------------------------------------
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig, encoder) -> keras.Model:
         # Two logits per token: answer start and answer end.
         return per_token_head(backbone, 2, model_config.dropout, "span_extractor", ("span_dropout", "span_logits"))
 

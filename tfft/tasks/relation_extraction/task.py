@@ -50,7 +50,6 @@ class RelationExtractionTask(ClassificationTask):
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)
-        self.marker_ids: list[int] | None = None
 
     # --- data -------------------------------------------------------------
     def read(self, path: str, with_labels: bool = True) -> TextExamples:
@@ -74,16 +73,14 @@ class RelationExtractionTask(ClassificationTask):
         return kept
 
     def make_encoder(self, tokenizer, max_length: int) -> EntityMarkerEncoder:
-        encoder = EntityMarkerEncoder(tokenizer, max_length)
-        self.marker_ids = encoder.marker_ids  # the head reads these positions
-        return encoder
+        return EntityMarkerEncoder(tokenizer, max_length)
 
     # --- model ------------------------------------------------------------
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig,
+                    encoder: EntityMarkerEncoder) -> keras.Model:
         # === Layers ===
-        if self.marker_ids is None:
-            raise RuntimeError("make_encoder() must run before build_model(): the head needs the marker ids")
-        entity_starts = MarkerPooling([self.marker_ids[0], self.marker_ids[2]], name="entity_start_pooling")
+        # the head reads the positions of the entity start markers the encoder writes
+        entity_starts = MarkerPooling([encoder.marker_ids[0], encoder.marker_ids[2]], name="entity_start_pooling")
         dropout = keras.layers.Dropout(model_config.dropout, name="relation_dropout")
         dense = keras.layers.Dense(
             len(self.vocabulary), kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),

@@ -20,7 +20,7 @@ Example:
 
 >>> task = TokenClassificationTask({"tag_scheme": "BIO"}, DataConfig(train="conll/train.txt"))
 >>> examples = task.read("conll/train.txt"); task.fit(examples)
->>> model = task.build_model(backbone, ModelConfig())
+>>> model = task.build_model(backbone, ModelConfig(), task.make_encoder(tokenizer, 128))
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class TokenClassificationTask(Task):
         return labels
 
     # --- model ------------------------------------------------------------
-    def build_model(self, backbone: keras.Model, model_config: ModelConfig) -> keras.Model:
+    def build_model(self, backbone: keras.Model, model_config: ModelConfig, encoder) -> keras.Model:
         return per_token_head(backbone, len(self.tags), model_config.dropout, "token_classifier",
                               ("token_dropout", "tag_logits"))
 
