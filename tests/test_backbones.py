@@ -65,3 +65,12 @@ def test_hugging_face_gpt2_folder_written_by_keras_hub_loads_back(tmp_path):
     np.testing.assert_array_equal(ids.numpy(), expected.numpy())
     inputs = {"token_ids": ids, "padding_mask": tf.ones_like(ids)}
     np.testing.assert_allclose(loaded.backbone(inputs).numpy(), original(inputs).numpy(), atol=1e-5)
+
+
+def test_the_encoder_length_is_the_configured_one_where_the_backbone_covers_it():
+    from tfft.backbones import encoder_length
+
+    backbone = load_backbone("scratch:tiny", 24).backbone
+    assert encoder_length(backbone, 24) == 24 and encoder_length(backbone, 8) == 8
+    with pytest.raises(BackboneError, match="model.max_length 25 is longer than the 24 positions"):
+        encoder_length(backbone, 25)

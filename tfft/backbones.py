@@ -153,12 +153,22 @@ def position_limit(backbone: keras.Model) -> int | None:
     return int(limit) if limit else None
 
 
-def check_max_length(backbone: keras.Model, max_length: int) -> None:
-    """Refuses a ``model.max_length`` beyond the backbone's positions (it would fail on long inputs only)."""
+def encoder_length(backbone: keras.Model, max_length: int) -> int:
+    """The token length a text encoder for ``backbone`` cuts to: ``model.max_length``, if the backbone covers it.
+
+    The one place that decides it, for training, reloading, exporting and adapters alike.
+    A length beyond the backbone's positions is refused (it would fail on long inputs only).
+
+    Example:
+
+    >>> encoder_length(load_backbone("minilm-l6").backbone, 128)
+    128
+    """
     limit = position_limit(backbone)
     if limit is not None and int(max_length) > limit:
         raise BackboneError(f"model.max_length {max_length} is longer than the {limit} positions of "
                             f"{type(backbone).__name__}; set model.max_length <= {limit}")
+    return int(max_length)
 
 
 def is_scratch(spec: str) -> bool:

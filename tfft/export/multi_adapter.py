@@ -22,7 +22,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from tfft.backbones import load_backbone
+from tfft.backbones import encoder_length, load_backbone
 from tfft.export.saved_model import METADATA_FILE, Endpoint, build_endpoints_archive
 from tfft.export.versions import next_version, staging_folder
 from tfft.peft import using_adapter
@@ -64,7 +64,7 @@ def build_endpoints(directories: list[Path], backbone_spec: str | None = None) -
             task = make_task(config.task, config.task_options, config.data)
             task.load(directory)
             name = signature_name(config.name)
-            encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
+            encoder = task.make_encoder(bundle.tokenizer, encoder_length(bundle.backbone, config.model.max_length))
             model = attach_checkpoint(directory, bundle.backbone,
                                       lambda: task.build_model(bundle.backbone, config.model, encoder), name)
             endpoints.append(Endpoint(name, model, encoder, task,

@@ -24,7 +24,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tfft.backbones import check_max_length, keep_lower_layers, load_backbone
+from tfft.backbones import encoder_length, keep_lower_layers, load_backbone
 from tfft.config import RunConfig
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.training.run_data import DataSplits, load_splits
@@ -126,8 +126,7 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
         bundle = load_backbone(config.model.backbone, config.model.max_length)
         if config.model.num_layers:
             bundle.backbone = keep_lower_layers(bundle.backbone, config.model.num_layers)
-        check_max_length(bundle.backbone, config.model.max_length)
-        encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
+        encoder = task.make_encoder(bundle.tokenizer, encoder_length(bundle.backbone, config.model.max_length))
         _choose_trainable(bundle.backbone, config)
         model = task.build_model(bundle.backbone, config.model, encoder)
         task.load_pretrained_head(config.model)

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import keras_hub  # noqa: F401  (registers keras-hub classes for deserialization)
 
-from tfft.backbones import load_backbone, position_limit
+from tfft.backbones import encoder_length, load_backbone
 from tfft.config import RunConfig, load_config
 from tfft.peft import add_adapter, is_enabled, merge_active
 from tfft.peft.checkpoint import adapter_run_config, attach_checkpoint
@@ -72,10 +72,7 @@ def load_trained_model(run_dir: Path, for_export: bool = False) -> TrainedModel:
         backbone_config = json.loads(folder.backbone_config.read_text())
         backbone_config["config"]["dtype"] = "float32"
         backbone = keras.saving.deserialize_keras_object(backbone_config)
-        # Runs trained before tfft checked model.max_length may exceed the backbone's positions;
-        # their encoder is held to what the backbone covers, so long inputs are cut, not refused.
-        max_length = min(config.model.max_length, position_limit(backbone) or config.model.max_length)
-        encoder = task.make_encoder(load_tokenizer(folder.tokenizer), max_length)
+        encoder = task.make_encoder(load_tokenizer(folder.tokenizer), encoder_length(backbone, config.model.max_length))
         if is_enabled(config.peft):
             add_adapter(backbone, config.peft, config.name)
         model = task.build_model(backbone, config.model, encoder)
@@ -95,7 +92,7 @@ def load_adapter_model(directory: Path, backbone: str | None = None) -> TrainedM
     task.load(Path(directory))
     with float32_policy():
         bundle = load_backbone(backbone or config.model.backbone, config.model.max_length)
-        encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
+        encoder = task.make_encoder(bundle.tokenizer, encoder_length(bundle.backbone, config.model.max_length))
         model = attach_checkpoint(directory, bundle.backbone,
                                   lambda: task.build_model(bundle.backbone, config.model, encoder), config.name)
     return TrainedModel(config, task, model, encoder, bundle.backbone)
