@@ -8,7 +8,7 @@ it (untrained: latency does not depend on the weights' values), exports every
 model into a temporary folder as ``tfft export`` would, and times batch-1
 ``serving_default`` on SST-2 dev sentences, interleaved (`benchmarks/interleaved.py`).
 With [CLS] pooling the export computes the last layer for one row per sequence
-(`tfft/export/packed_encoder.py`); mean pooling reads every row.
+(`tfft/export/packed_transformer.py`); mean pooling reads every row.
 
     python benchmarks/depth_latency.py --data-dir ../shared/data/sst2 --layers 6 3 --calls 400
 """
@@ -47,14 +47,14 @@ def parse_args() -> argparse.Namespace:
 
 def export_depths(backbone_name: str, depths: list[int], folder: Path) -> dict[str, Path]:
     """One float32 export per (pooling, depth), named like ``cls-6``."""
-    bundle = load_backbone(backbone_name)
+    loaded = load_backbone(backbone_name)
     exports = {}
     for pooling in POOLINGS:
         task = make_task("classification", {"pooling": pooling}, DataConfig(train="unused"))
         task.vocabulary = LabelVocabulary(["negative", "positive"])
-        encoder = task.make_encoder(bundle.tokenizer, ModelConfig().max_length)
+        encoder = task.make_encoder(loaded.tokenizer, ModelConfig().max_length)
         for depth in depths:
-            model = task.build_model(keep_lower_layers(bundle.backbone, depth), ModelConfig())
+            model = task.build_model(keep_lower_layers(loaded.backbone, depth), ModelConfig())
             name = f"{pooling}-{depth}"
             exports[name] = export_saved_model(model, encoder, task, folder / name)
     return exports

@@ -104,9 +104,9 @@ def measure(args, model: str, setting: str) -> dict:
     precision = set_precision(training.mixed_precision)
     task = make_task(config.task, config.task_options, config.data)
     splits = load_splits(config.data, task, training.seed)
-    bundle = load_backbone(model, config.model.max_length)
-    encoder = task.make_encoder(bundle.tokenizer, config.model.max_length)
-    network = task.build_model(bundle.backbone, config.model)
+    loaded = load_backbone(model, config.model.max_length)
+    encoder = task.make_encoder(loaded.tokenizer, config.model.max_length)
+    network = task.build_model(loaded.backbone, config.model)
     split = task.encode(encoder, splits.train, training, with_weights=True)
     compile_for_training(network, training, count_batches(len(split), rows_per_step(training)),
                          task.loss(training), task.metrics, strategy, weighted_metrics=[])
@@ -119,7 +119,7 @@ def measure(args, model: str, setting: str) -> dict:
     measured = list(stream)[warmup:warmup + rates["measured_steps"]]
     lengths = np.concatenate([x["padding_mask"].numpy().sum(axis=1) for x, *_ in measured])
     head = sum(int(np.prod(w.shape)) for w in network.get_layer("logits").weights)
-    backbone = bundle.backbone
+    backbone = loaded.backbone
     flops = (6 * matmul_parameters(backbone, head) * lengths.sum()
              + 12 * backbone.num_layers * backbone.hidden_dim * float((lengths.astype("float64") ** 2).sum()))
     seconds = lengths.sum() / rates["tokens_per_second"]

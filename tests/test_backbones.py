@@ -5,9 +5,9 @@ from tfft.backbones import BackboneError, load_backbone
 
 
 def test_scratch_sizes_and_unknown_size():
-    bundle = load_backbone("scratch:tiny", max_length=64)
-    assert bundle.backbone.num_layers == 2 and bundle.backbone.hidden_dim == 32
-    assert bundle.tokenizer.token_to_id("[CLS]") == 101
+    loaded = load_backbone("scratch:tiny", max_length=64)
+    assert loaded.backbone.num_layers == 2 and loaded.backbone.hidden_dim == 32
+    assert loaded.tokenizer.token_to_id("[CLS]") == 101
     with pytest.raises(BackboneError, match="expected one of"):
         load_backbone("scratch:huge")
 

@@ -44,9 +44,9 @@ def randomize(backbone, name="default"):
 def tiny_preset(tmp_path_factory) -> Path:
     """A tiny random BERT saved as a keras-hub preset: the 'same preset' a checkpoint reloads onto."""
     folder = tmp_path_factory.mktemp("preset") / "tiny-bert"
-    bundle = load_backbone("scratch:tiny")
-    bundle.backbone.save_to_preset(str(folder))
-    bundle.tokenizer.save_to_preset(str(folder))
+    loaded = load_backbone("scratch:tiny")
+    loaded.backbone.save_to_preset(str(folder))
+    loaded.tokenizer.save_to_preset(str(folder))
     return folder
 
 
@@ -188,9 +188,9 @@ def _examples(trained):
 
 def test_checkpoint_refuses_another_backbone(lora_run, tmp_path):
     other = tmp_path / "other"
-    bundle = load_backbone("scratch:tiny")  # same shape, other random weights
-    bundle.backbone.save_to_preset(str(other))
-    bundle.tokenizer.save_to_preset(str(other))
+    loaded = load_backbone("scratch:tiny")  # same shape, other random weights
+    loaded.backbone.save_to_preset(str(other))
+    loaded.tokenizer.save_to_preset(str(other))
     with pytest.raises(AdapterMismatchError, match="other pretrained weights"):
         load_adapter_model(lora_run.run_dir / "adapter", backbone=str(other))
     run = load_trained_model(lora_run.run_dir)

@@ -204,13 +204,13 @@ def test_causal_lm_from_scratch_learns_and_saves_a_loadable_preset(tmp_path):
     assert after["perplexity"] == pytest.approx(np.exp(after["loss"]), rel=0.02)
     assert result.metrics["training"]["throughput_first_epoch"]["tokens_per_second"] > 0
 
-    bundle = load_backbone(str(result.preset_dir))  # what `tfft train --set model.backbone=...` does
-    assert type(bundle.backbone).__name__ == "GPT2Backbone"
+    loaded = load_backbone(str(result.preset_dir))  # what `tfft train --set model.backbone=...` does
+    assert type(loaded.backbone).__name__ == "GPT2Backbone"
     run_tokenizer = load_tokenizer(result.run_dir / "tokenizer")
     text = ["the cat sat on the mat and the dog ran to the hill."]
-    ids = encode(bundle.tokenizer, text).to_tensor()
+    ids = encode(loaded.tokenizer, text).to_tensor()
     np.testing.assert_array_equal(ids.numpy(), encode(run_tokenizer, text).to_tensor().numpy())
-    lm = keras_hub.models.GPT2CausalLM(bundle.backbone)
+    lm = keras_hub.models.GPT2CausalLM(loaded.backbone)
     logits = lm({"token_ids": ids[:, :-1], "padding_mask": tf.ones_like(ids[:, :-1])})
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(ids[:, 1:], logits)
     assert float(loss) < before["loss"] - 1.0  # the preset carries the trained weights

@@ -31,14 +31,14 @@ def tokenizer():
 @pytest.fixture(scope="module")
 def mlm_preset(tmp_path_factory) -> Path:
     """A tiny random BERT saved with its masked-LM head, as `tfft pretrain` saves one."""
-    bundle = load_backbone("scratch:tiny", 32)
+    loaded = load_backbone("scratch:tiny", 32)
     keras.utils.set_random_seed(3)
-    masked_lm = keras_hub.models.BertMaskedLM(bundle.backbone, preprocessor=None)
+    masked_lm = keras_hub.models.BertMaskedLM(loaded.backbone, preprocessor=None)
     head = masked_lm.masked_lm_head
     head._bias.assign(tf.random.normal(head._bias.shape))  # a head unlike a fresh one
     preset = tmp_path_factory.mktemp("mlm") / "preset"
     masked_lm.save_to_preset(str(preset))
-    bundle.tokenizer.save_to_preset(str(preset))
+    loaded.tokenizer.save_to_preset(str(preset))
     return preset
 
 
@@ -89,9 +89,9 @@ def fitted_task(sentiment_files, label_words=LABEL_WORDS):
 
 def test_logits_are_the_pretrained_heads_scores_of_the_label_words(mlm_preset, sentiment_files):
     task = fitted_task(sentiment_files)
-    bundle = load_backbone(str(mlm_preset), 32)
-    encoder = task.make_encoder(bundle.tokenizer, 32)
-    model = task.build_model(bundle.backbone, ModelConfig(backbone=str(mlm_preset)), encoder)
+    loaded = load_backbone(str(mlm_preset), 32)
+    encoder = task.make_encoder(loaded.tokenizer, 32)
+    model = task.build_model(loaded.backbone, ModelConfig(backbone=str(mlm_preset)), encoder)
     task.load_pretrained_head(ModelConfig(backbone=str(mlm_preset)))
 
     inputs = encoder.model_inputs(*encoder.encode(tf.constant(["the meal was great", "a poor hotel"])))
@@ -100,14 +100,14 @@ def test_logits_are_the_pretrained_heads_scores_of_the_label_words(mlm_preset, s
     reference = keras_hub.models.BertMaskedLM.from_preset(str(mlm_preset), preprocessor=None)
     mask_positions = tf.argmax(tf.cast(inputs["token_ids"] == encoder.mask_id, tf.int32), axis=1)[:, None]
     vocabulary = reference({**inputs, "mask_positions": mask_positions}, training=False).numpy()[:, 0, :]
-    word_ids = [bundle.tokenizer.token_to_id(LABEL_WORDS[name]) for name in task.vocabulary.names]
+    word_ids = [loaded.tokenizer.token_to_id(LABEL_WORDS[name]) for name in task.vocabulary.names]
     np.testing.assert_allclose(logits, vocabulary[:, word_ids], atol=1e-5)
 
 
 def test_a_backbone_without_a_masked_lm_head_is_refused(sentiment_files):
     task = fitted_task(sentiment_files)
-    bundle = load_backbone("scratch:tiny", 32)
-    task.build_model(bundle.backbone, ModelConfig(backbone="scratch:tiny"), task.make_encoder(bundle.tokenizer, 32))
+    loaded = load_backbone("scratch:tiny", 32)
+    task.build_model(loaded.backbone, ModelConfig(backbone="scratch:tiny"), task.make_encoder(loaded.tokenizer, 32))
     with pytest.raises(BackboneError, match="masked-LM head.*tfft pretrain"):
         task.load_pretrained_head(ModelConfig(backbone="scratch:tiny"))
 

@@ -206,19 +206,19 @@ def test_pair_classification_export_takes_text_pair(tmp_path):
 
 
 def test_freezing_modes():
-    bundle = load_backbone("scratch:mini")
-    apply_freezing(bundle.backbone, ModelConfig(freeze="backbone"))
-    assert bundle.backbone.trainable_weights == []
-    apply_freezing(bundle.backbone, ModelConfig(freeze="top_k", train_top_layers=1))
-    trainable = {w.path.split("/")[0] for w in bundle.backbone.trainable_weights}
+    loaded = load_backbone("scratch:mini")
+    apply_freezing(loaded.backbone, ModelConfig(freeze="backbone"))
+    assert loaded.backbone.trainable_weights == []
+    apply_freezing(loaded.backbone, ModelConfig(freeze="top_k", train_top_layers=1))
+    trainable = {w.path.split("/")[0] for w in loaded.backbone.trainable_weights}
     assert trainable == {"transformer_layer_3", "pooled_dense"}
-    apply_freezing(bundle.backbone, ModelConfig(freeze="embeddings"))
-    frozen = {w.path for w in bundle.backbone.non_trainable_weights}
+    apply_freezing(loaded.backbone, ModelConfig(freeze="embeddings"))
+    frozen = {w.path for w in loaded.backbone.non_trainable_weights}
     assert frozen == {"token_embedding/embeddings"}
-    apply_freezing(bundle.backbone, ModelConfig(freeze="none"))
-    assert len(bundle.backbone.trainable_weights) == len(bundle.backbone.weights)
+    apply_freezing(loaded.backbone, ModelConfig(freeze="none"))
+    assert len(loaded.backbone.trainable_weights) == len(loaded.backbone.weights)
     with pytest.raises(ValueError, match="train_top_layers"):
-        apply_freezing(bundle.backbone, ModelConfig(freeze="top_k", train_top_layers=9))
+        apply_freezing(loaded.backbone, ModelConfig(freeze="top_k", train_top_layers=9))
 
 
 def test_schedule_warms_up_then_decays_to_zero():
@@ -233,10 +233,10 @@ def test_schedule_warms_up_then_decays_to_zero():
 
 
 def test_adamw_skips_decay_on_layer_norm_and_bias():
-    bundle = load_backbone("scratch:tiny")
+    loaded = load_backbone("scratch:tiny")
     optimizer = build_optimizer(TrainingConfig(), total_steps=10)
-    optimizer.build(bundle.backbone.trainable_variables)
-    decayed = {v.path for v in bundle.backbone.trainable_variables if optimizer._use_weight_decay(v)}
+    optimizer.build(loaded.backbone.trainable_variables)
+    decayed = {v.path for v in loaded.backbone.trainable_variables if optimizer._use_weight_decay(v)}
     assert any(path.endswith("kernel") for path in decayed)
     assert not any(path.endswith(("bias", "gamma", "beta")) for path in decayed)
 

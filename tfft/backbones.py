@@ -14,10 +14,10 @@ One function decides how to load a spec by looking at what it is:
 
 Example:
 
->>> bundle = load_backbone("scratch:tiny")
->>> bundle.backbone.num_layers
+>>> loaded = load_backbone("scratch:tiny")
+>>> loaded.backbone.num_layers
 2
->>> bundle.tokenizer(["hello world"])
+>>> loaded.tokenizer(["hello world"])
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class BackboneError(ValueError):
 
 
 @dataclass
-class BackboneBundle:
+class LoadedBackbone:
     """A backbone, the tokenizer that matches it and the spec they came from."""
 
     backbone: keras.Model
@@ -80,7 +80,7 @@ def embedded_model_dir(alias: str = "minilm-l6") -> Path:
     return Path(module.__file__).parent / "model"
 
 
-def load_backbone(spec: str, max_length: int = 512) -> BackboneBundle:
+def load_backbone(spec: str, max_length: int = 512) -> LoadedBackbone:
     """Loads the backbone and tokenizer that ``spec`` names (see module doc)."""
     if spec in EMBEDDED_ALIASES:
         return _load_folder(embedded_model_dir(spec), spec)
@@ -94,7 +94,7 @@ def load_backbone(spec: str, max_length: int = 512) -> BackboneBundle:
     return _load_preset_name(spec)
 
 
-def _load_folder(path: Path, spec: str) -> BackboneBundle:
+def _load_folder(path: Path, spec: str) -> LoadedBackbone:
     if not path.is_dir():
         raise BackboneError(f"backbone '{spec}' is a file, expected a folder. {OFFLINE_HINT}")
     if not (path / "config.json").is_file():
@@ -107,10 +107,10 @@ def _load_folder(path: Path, spec: str) -> BackboneBundle:
         tokenizer = keras_hub.models.Tokenizer.from_preset(str(path))
     except Exception as error:  # keras-hub raises many types; keep its message
         raise BackboneError(f"could not load backbone folder {path}: {error}") from error
-    return BackboneBundle(backbone, tokenizer, spec)
+    return LoadedBackbone(backbone, tokenizer, spec)
 
 
-def _load_preset_name(name: str) -> BackboneBundle:
+def _load_preset_name(name: str) -> LoadedBackbone:
     try:
         backbone = keras_hub.models.Backbone.from_preset(name)
         tokenizer = keras_hub.models.Tokenizer.from_preset(name)
@@ -124,7 +124,7 @@ def _load_preset_name(name: str) -> BackboneBundle:
             f"'{name}' is neither a local folder nor a known keras-hub preset ({error}). "
             f"{OFFLINE_HINT}"
         ) from None
-    return BackboneBundle(backbone, tokenizer, name)
+    return LoadedBackbone(backbone, tokenizer, name)
 
 
 def pretrained_head_weights(spec: str) -> Path | None:
@@ -190,7 +190,7 @@ def scratch_backbone(spec: str, vocabulary_size: int, max_length: int) -> keras.
     )
 
 
-def _build_scratch(spec: str, max_length: int) -> BackboneBundle:
+def _build_scratch(spec: str, max_length: int) -> LoadedBackbone:
     if not spec.startswith(f"{SCRATCH_BERT}:"):
         raise BackboneError(
             f"'{spec}' has no vocabulary of its own: pre-train it with `tfft pretrain` (which "
@@ -199,7 +199,7 @@ def _build_scratch(spec: str, max_length: int) -> BackboneBundle:
     vocabulary = str(embedded_model_dir() / "vocab.txt")
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
     backbone = scratch_backbone(spec, tokenizer.vocabulary_size(), max_length)
-    return BackboneBundle(backbone, tokenizer, spec)
+    return LoadedBackbone(backbone, tokenizer, spec)
 
 
 def family_model_class(backbone: keras.Model, suffix: str, purpose: str):

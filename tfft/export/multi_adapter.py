@@ -58,17 +58,17 @@ def build_endpoints(directories: list[Path], backbone_spec: str | None = None) -
     spec = backbone_spec or _check_shareable(directories)
     endpoints = []
     with float32_policy():
-        bundle = load_backbone(spec)
+        loaded = load_backbone(spec)
         for directory in directories:
             config = adapter_run_config(directory)
             task = make_task(config.task, config.task_options, config.data)
             task.load(directory)
             name = signature_name(config.name)
-            encoder = task.make_encoder(bundle.tokenizer, encoder_length(bundle.backbone, config.model.max_length))
-            model = attach_checkpoint(directory, bundle.backbone,
-                                      lambda: task.build_model(bundle.backbone, config.model, encoder), name)
+            encoder = task.make_encoder(loaded.tokenizer, encoder_length(loaded.backbone, config.model.max_length))
+            model = attach_checkpoint(directory, loaded.backbone,
+                                      lambda: task.build_model(loaded.backbone, config.model, encoder), name)
             endpoints.append(Endpoint(name, model, encoder, task,
-                                      lambda n=name: using_adapter(bundle.backbone, n)))
+                                      lambda n=name: using_adapter(loaded.backbone, n)))
     return endpoints
 
 

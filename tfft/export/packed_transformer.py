@@ -38,7 +38,7 @@ sliding window, other axes).
 
 Example:
 
->>> with packed_encoder_calls(model):
+>>> with packed_transformer_calls(model):
 ...     outputs = model(inputs, training=False)  # traced inside tf.function by the export
 """
 
@@ -62,7 +62,7 @@ KERNEL_DTYPES = ("float32", "bfloat16")
 
 
 @contextlib.contextmanager
-def packed_encoder_calls(model: keras.Model, kernel_dtype: str = "float32", first_token_only=frozenset(),
+def packed_transformer_calls(model: keras.Model, kernel_dtype: str = "float32", first_token_only=frozenset(),
                          handoff: "PackedHandoff | None" = None) -> Iterator[int]:
     """Within the block, every eligible encoder layer of ``model`` runs the packed path; yields how many.
 
@@ -73,9 +73,9 @@ def packed_encoder_calls(model: keras.Model, kernel_dtype: str = "float32", firs
     `PackedHandoff.read_at_first_token_only` found tracing the same function.
 
     >>> probe = PackedHandoff()
-    >>> with packed_encoder_calls(model, handoff=probe):
+    >>> with packed_transformer_calls(model, handoff=probe):
     ...     serve.get_concrete_function(*specs)  # serve calls model
-    >>> with packed_encoder_calls(model, first_token_only=probe.read_at_first_token_only()):
+    >>> with packed_transformer_calls(model, first_token_only=probe.read_at_first_token_only()):
     ...     concrete = serve.get_concrete_function(*specs)  # a new tf.function of the same code
     """
     projection = Projection(kernel_dtype)

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from tfft.export.packed_transformer import PackedHandoff, packed_encoder_calls
+from tfft.export.packed_transformer import PackedHandoff, packed_transformer_calls
 from tfft.export.plain_asserts import plain_asserts
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
@@ -62,7 +62,7 @@ class Endpoint:
     def _packed(self, serve, kernel_dtype: str, first_token_only=frozenset(), handoff=None):
         @functools.wraps(serve)  # keeps the input names (text, text_pair) for the signature
         def traced(*inputs):
-            with self.context(), plain_asserts(), packed_encoder_calls(self.model, kernel_dtype,
+            with self.context(), plain_asserts(), packed_transformer_calls(self.model, kernel_dtype,
                                                                         first_token_only, handoff):
                 return serve(*inputs)
 

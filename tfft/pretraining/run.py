@@ -153,8 +153,8 @@ def _backbone_and_tokenizer(config: RunConfig, objective: Objective, corpus: Cor
     spec, max_length = config.model.backbone, config.model.max_length
     if not is_scratch(spec):
         log(f"continuing from backbone {spec} ...")
-        bundle = load_backbone(spec, max_length)
-        return bundle.backbone, bundle.tokenizer
+        loaded = load_backbone(spec, max_length)
+        return loaded.backbone, loaded.tokenizer
     if folder.tokenizer.is_dir():  # resumed: the vocabulary must not change
         tokenizer = load_tokenizer(folder.tokenizer)
     else:

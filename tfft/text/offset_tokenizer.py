@@ -14,7 +14,7 @@ use); `tfft.text.char_offsets` turns them into character offsets.
 
 Example:
 
->>> tokenizer = OffsetTokenizer.from_keras_hub(bundle.tokenizer)
+>>> tokenizer = OffsetTokenizer.from_keras_hub(loaded.tokenizer)
 >>> tokens = tokenizer.tokenize(tf.constant(["Paris, France"]))
 >>> tokens.ids, tokens.starts, tokens.ends, tokens.word_initial
 """

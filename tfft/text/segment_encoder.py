@@ -76,7 +76,7 @@ class SegmentEncoder:
                                  self.opening, self.closing, self.pad_id)
 
     def model_inputs(self, token_ids: tf.RaggedTensor, segment_ids: tf.RaggedTensor) -> dict:
-        """Pads a ragged batch to its longest row; masks are int32 (see DESIGN.md)."""
+        """Pads a ragged batch to its longest row; masks are int32, as keras-hub backbones take them."""
         return {
             "token_ids": token_ids.to_tensor(self.pad_id),
             "segment_ids": segment_ids.to_tensor(0),

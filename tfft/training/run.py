@@ -123,16 +123,16 @@ def split_seed(config: RunConfig) -> int:
 def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy):
     log(f"loading backbone {config.model.backbone} ...")
     with strategy.scope():
-        bundle = load_backbone(config.model.backbone, config.model.max_length)
+        loaded = load_backbone(config.model.backbone, config.model.max_length)
         if config.model.num_layers:
-            bundle.backbone = keep_lower_layers(bundle.backbone, config.model.num_layers)
-        encoder = task.make_encoder(bundle.tokenizer, encoder_length(bundle.backbone, config.model.max_length))
-        _choose_trainable(bundle.backbone, config)
-        model = task.build_model(bundle.backbone, config.model, encoder)
+            loaded.backbone = keep_lower_layers(loaded.backbone, config.model.num_layers)
+        encoder = task.make_encoder(loaded.tokenizer, encoder_length(loaded.backbone, config.model.max_length))
+        _choose_trainable(loaded.backbone, config)
+        model = task.build_model(loaded.backbone, config.model, encoder)
         task.load_pretrained_head(config.model)
         if config.model.init_from:
             model.load_weights(_finished_run(config.model.init_from).weights)
-    return bundle, model, encoder
+    return loaded, model, encoder
 
 
 def _distillation_loss(training, task: Task, strategy: tf.distribute.Strategy) -> DistillationLoss | None:
@@ -202,7 +202,7 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     if config.training.distillation.teacher:  # the teacher's labels, so its outputs line up
         task.load(check_teacher(config).path)
     log(f"mixed precision: {set_precision(config.training.mixed_precision, strategy)}")
-    bundle, model, encoder = _build_model(config, task, strategy)
+    loaded, model, encoder = _build_model(config, task, strategy)
 
     training = config.training
     train_split = task.encode(encoder, splits.train, training, with_weights=True)
@@ -224,16 +224,16 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     before = _before_metrics(config, folder, model, task, encoder, validation)
     val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     callbacks = _callbacks(config, folder, task, encoder, validation,
-                           peft_callbacks(bundle.backbone, config, make_stream, steps * training.epochs, folder))
+                           peft_callbacks(loaded.backbone, config, make_stream, steps * training.epochs, folder))
     history, fitted = fit_run(model, make_stream, steps, training, strategy, backup_source.backup, callbacks,
                               validation_data=val_batches, verbose=verbose)
     training_info = {"rows": len(splits.train), **fitted, "resumed": resumed, **parameters}
 
     metrics = _final_metrics(model, task, encoder, config, folder, splits, validation, before,
                              training_info)
-    save_trained_model(folder, model, bundle.backbone, encoder, task)
+    save_trained_model(folder, model, loaded.backbone, encoder, task)
     if is_enabled(config.peft):
-        save_adapter(folder.adapter, model, bundle.backbone, config, task)
+        save_adapter(folder.adapter, model, loaded.backbone, config, task)
     warmup = task.serving_examples(splits.validation, config.export.warmup_requests) or None
     folder.warmup_texts.write_text(json.dumps(warmup), encoding="utf-8")
     shutil.rmtree(folder.backup, ignore_errors=True)

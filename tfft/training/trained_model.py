@@ -91,8 +91,8 @@ def load_adapter_model(directory: Path, backbone: str | None = None) -> TrainedM
     task = make_task(config.task, config.task_options, config.data)
     task.load(Path(directory))
     with float32_policy():
-        bundle = load_backbone(backbone or config.model.backbone, config.model.max_length)
-        encoder = task.make_encoder(bundle.tokenizer, encoder_length(bundle.backbone, config.model.max_length))
-        model = attach_checkpoint(directory, bundle.backbone,
-                                  lambda: task.build_model(bundle.backbone, config.model, encoder), config.name)
-    return TrainedModel(config, task, model, encoder, bundle.backbone)
+        loaded = load_backbone(backbone or config.model.backbone, config.model.max_length)
+        encoder = task.make_encoder(loaded.tokenizer, encoder_length(loaded.backbone, config.model.max_length))
+        model = attach_checkpoint(directory, loaded.backbone,
+                                  lambda: task.build_model(loaded.backbone, config.model, encoder), config.name)
+    return TrainedModel(config, task, model, encoder, loaded.backbone)

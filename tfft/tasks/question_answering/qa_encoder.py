@@ -9,7 +9,7 @@ and runs in the serving graph.
 
 Example:
 
->>> encoder = QAEncoder(bundle.tokenizer, max_length=256)
+>>> encoder = QAEncoder(loaded.tokenizer, max_length=256)
 >>> features = encoder.features(tf.constant(["Who?"]), tf.constant(["Ada wrote it."]))
 >>> model(encoder.model_inputs(features))
 """

@@ -10,7 +10,7 @@ serving graph too.
 
 Example:
 
->>> encoder = EntityMarkerEncoder(bundle.tokenizer, max_length=128)
+>>> encoder = EntityMarkerEncoder(loaded.tokenizer, max_length=128)
 >>> token_ids, segment_ids = encoder.encode(tf.constant(["<e1>wine</e1> in a <e2>bottle</e2>"]))
 """
 

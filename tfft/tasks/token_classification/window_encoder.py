@@ -7,7 +7,7 @@ serving graph.
 
 Example:
 
->>> encoder = WindowEncoder(bundle.tokenizer, max_length=128, stride=64)
+>>> encoder = WindowEncoder(loaded.tokenizer, max_length=128, stride=64)
 >>> tokens = encoder.tokenize(tf.constant(["Angela Merkel visited Paris."]))
 >>> inputs, layout = encoder.window_inputs(tokens.ids)
 >>> logits = model(inputs)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tfft.backbones import load_backbone
 from tfft.config import PeftConfig
-from tfft.export.packed_transformer import PackedHandoff, is_packable, packed_encoder_calls
+from tfft.export.packed_transformer import PackedHandoff, is_packable, packed_transformer_calls
 from tfft.peft import add_adapter, merge_active
 from tfft.peft.methods import METHODS
 
@@ -41,10 +41,10 @@ def backbone():
     return model
 
 
-def test_packed_encoder_matches_stock_layers_at_real_tokens_and_zeroes_pads(backbone):
+def test_packed_transformer_matches_stock_layers_at_real_tokens_and_zeroes_pads(backbone):
     inputs = padded_batch(backbone.vocabulary_size)
     stock = traced(backbone)(inputs).numpy()
-    with packed_encoder_calls(backbone) as packed_layers:
+    with packed_transformer_calls(backbone) as packed_layers:
         packed = traced(backbone)(inputs).numpy()
     assert packed_layers == backbone.num_layers
     real = inputs["padding_mask"].numpy()
@@ -55,7 +55,7 @@ def test_packed_encoder_matches_stock_layers_at_real_tokens_and_zeroes_pads(back
 
 def test_calls_are_restored_after_the_block(backbone):
     layers = [layer for layer in backbone._flatten_layers() if isinstance(layer, keras_hub.layers.TransformerEncoder)]
-    with packed_encoder_calls(backbone):
+    with packed_transformer_calls(backbone):
         assert all("call" in layer.__dict__ for layer in layers)
     assert not any("call" in layer.__dict__ for layer in layers)
     inputs = padded_batch(backbone.vocabulary_size)
@@ -71,7 +71,7 @@ def test_pre_layer_norm_block_is_computed_exactly():
     model = keras.Model(*_functional(layer))
     randomize(model)
     stock = model([inputs, mask]).numpy()
-    with packed_encoder_calls(model) as packed_layers:
+    with packed_transformer_calls(model) as packed_layers:
         packed = model([inputs, mask]).numpy()
     assert packed_layers == 1
     assert np.abs(packed[mask.numpy()] - stock[mask.numpy()]).max() <= 1e-5
@@ -89,7 +89,7 @@ def test_every_peft_method_exports_what_it_computes(backbone, method):
     randomize(backbone, seed=2)  # adapters that start as the identity would hide a skipped adapter
     inputs = padded_batch(backbone.vocabulary_size)
     stock = traced(backbone)(inputs).numpy()
-    with packed_encoder_calls(backbone):
+    with packed_transformer_calls(backbone):
         packed = traced(backbone)(inputs).numpy()
     real = inputs["padding_mask"].numpy()
     if packed.shape != stock.shape:  # soft prompts add positions; the packed path must not have run
@@ -101,7 +101,7 @@ def test_layers_with_an_active_adapter_keep_their_own_call_until_merged(backbone
     add_adapter(backbone, PeftConfig(method="lora", targets=["query", "value"]))
     layers = [layer for layer in backbone._flatten_layers() if isinstance(layer, keras_hub.layers.TransformerEncoder)]
     assert not any(is_packable(layer) for layer in layers)
-    with packed_encoder_calls(backbone) as packed_layers:
+    with packed_transformer_calls(backbone) as packed_layers:
         assert packed_layers == 0
     merge_active(backbone)
     assert all(is_packable(layer) for layer in layers)
@@ -112,7 +112,7 @@ def test_a_custom_attention_mask_runs_the_stock_call(backbone):
     inputs = tf.random.stateless_normal((2, 5, 32), seed=(3, 4))
     causal = tf.constant(np.tril(np.ones((2, 5, 5), bool)))
     stock = layer(inputs, attention_mask=causal).numpy()
-    with packed_encoder_calls(backbone):
+    with packed_transformer_calls(backbone):
         assert np.array_equal(layer(inputs, attention_mask=causal).numpy(), stock)
 
 
@@ -120,7 +120,7 @@ def test_bfloat16_kernels_are_close_and_read_no_encoder_variable(backbone):
     inputs = padded_batch(backbone.vocabulary_size)
     stock = traced(backbone)(inputs).numpy()
     function = traced(backbone)
-    with packed_encoder_calls(backbone, "bfloat16"):
+    with packed_transformer_calls(backbone, "bfloat16"):
         concrete = function.get_concrete_function(inputs)
     packed = concrete(inputs).numpy()
     real = inputs["padding_mask"].numpy()
@@ -135,7 +135,7 @@ def test_bfloat16_kernels_are_close_and_read_no_encoder_variable(backbone):
 def test_rows_stay_packed_from_layer_to_layer(backbone):
     inputs = padded_batch(backbone.vocabulary_size)
     function = traced(backbone)
-    with packed_encoder_calls(backbone) as packed_layers:
+    with packed_transformer_calls(backbone) as packed_layers:
         graph = function.get_concrete_function(inputs).graph
     assert packed_layers >= 2
     wheres = [op for op in graph.get_operations() if op.type == "Where"]
@@ -144,11 +144,11 @@ def test_rows_stay_packed_from_layer_to_layer(backbone):
 
 def test_unknown_kernel_dtype_and_bfloat16_without_packable_layers_are_refused(backbone):
     with pytest.raises(ValueError, match="float32"):
-        with packed_encoder_calls(backbone, "float16"):
+        with packed_transformer_calls(backbone, "float16"):
             pass
     add_adapter(backbone, PeftConfig(method="lora", targets=["query", "value"]))
     with pytest.raises(ValueError, match="merge_on_export"):
-        with packed_encoder_calls(backbone, "bfloat16"):
+        with packed_transformer_calls(backbone, "bfloat16"):
             pass
 
 
@@ -165,10 +165,10 @@ def pooled_and_mean(backbone):
 def probe_and_trace(backbone, function, inputs):
     """Layers the probe finds read at the first position only, and ``function`` traced with them."""
     probe = PackedHandoff()
-    with packed_encoder_calls(backbone, handoff=probe):
+    with packed_transformer_calls(backbone, handoff=probe):
         tf.function(function).get_concrete_function(inputs)
     first = probe.read_at_first_token_only()
-    with packed_encoder_calls(backbone, first_token_only=first):
+    with packed_transformer_calls(backbone, first_token_only=first):
         concrete = tf.function(function).get_concrete_function(inputs)
     return first, concrete
 
@@ -209,9 +209,9 @@ def test_the_cls_row_alone_in_bfloat16(backbone):
     pooled = lambda batch: backbone(batch, training=False)["pooled_output"]
     stock = tf.function(pooled)(inputs).numpy()
     probe = PackedHandoff()
-    with packed_encoder_calls(backbone, handoff=probe):
+    with packed_transformer_calls(backbone, handoff=probe):
         tf.function(pooled).get_concrete_function(inputs)
-    with packed_encoder_calls(backbone, "bfloat16", first_token_only=probe.read_at_first_token_only()):
+    with packed_transformer_calls(backbone, "bfloat16", first_token_only=probe.read_at_first_token_only()):
         concrete = tf.function(pooled).get_concrete_function(inputs)
     error = np.abs(concrete(inputs).numpy() - stock).max() / np.abs(stock).max()
     assert 0 < error <= 0.03
