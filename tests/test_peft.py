@@ -279,3 +279,20 @@ def test_cli_exports_adapters_and_predicts_by_signature(lora_run, ner_lora_run, 
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["label"] == "negative"
     with pytest.raises(KeyError, match="no signature 'sst2'"):
         main(["predict", str(tmp_path / "both"), "the hotel was awful", "--signature", "sst2"])
+
+
+def test_every_peft_layer_rebuilds_from_its_config():
+    from tfft.peft.bottleneck import BottleneckAdapter
+    from tfft.peft.linear_spec import LinearSpec
+    from tfft.peft.low_rank import LowRankUpdate
+    from tfft.peft.prefix import AttentionPrefix
+    from tfft.peft.soft_prompt import SoftPromptSlot
+
+    spec = LinearSpec.of(keras.layers.EinsumDense("abc,cde->abde", output_shape=(None, 2, 4)))
+    layers = [BottleneckAdapter(16, 4, name="adapter"), AttentionPrefix(3, 2, 4, name="prefix"),
+              SoftPromptSlot(5, 16, first=True, last=False, name="prompt"),
+              LowRankUpdate((16, 2, 4), spec, rank=2, alpha=4.0, dropout=0.1, kind="adalora", name="lora")]
+    for layer in layers:
+        config = layer.get_config()
+        rebuilt = type(layer).from_config(config)
+        assert rebuilt.get_config() == config and len(rebuilt.weights) == len(layer.weights), type(layer).__name__

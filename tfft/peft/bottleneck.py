@@ -26,6 +26,7 @@ PLACES = {"houlsby": ("self_attention_dropout", "feedforward_dropout"),
 class BottleneckAdapter(keras.layers.Layer):
     def __init__(self, width: int, bottleneck: int, **kwargs):
         super().__init__(**kwargs)
+        self.width, self.bottleneck = int(width), int(bottleneck)
         if bottleneck < 1:
             raise ValueError(f"peft.bottleneck must be at least 1, got {bottleneck}")
         self.down = keras.layers.Dense(bottleneck, activation="gelu", name="down",
@@ -35,6 +36,9 @@ class BottleneckAdapter(keras.layers.Layer):
         self.down.build((None, width))
         self.up.build((None, bottleneck))
         self.built = True
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "width": self.width, "bottleneck": self.bottleneck}
 
     def call(self, hidden):
         return hidden + self.up(self.down(hidden))

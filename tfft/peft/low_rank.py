@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
@@ -47,6 +48,7 @@ class LowRankUpdate(keras.layers.Layer):
         if kind == "dora" and dropout:
             raise ValueError("peft.dropout is not supported with dora (it runs on the merged kernel); set it to 0")
         self.spec, self.kind, self.rank = spec, kind, int(rank)
+        self.kernel_shape, self.alpha, self.dropout = tuple(kernel_shape), float(alpha), float(dropout)
         self.scale = float(alpha) / self.rank
         self.orthogonality_weight = orthogonality_weight
         self.input_dropout = keras.layers.Dropout(dropout) if dropout else None
@@ -66,6 +68,16 @@ class LowRankUpdate(keras.layers.Layer):
         if kind == "dora":
             self.magnitude = self.add_weight(name="magnitude", shape=out_shape, initializer="ones")
         self.built = True
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "kernel_shape": list(self.kernel_shape),
+                "spec": dataclasses.asdict(self.spec),
+                "rank": self.rank, "alpha": self.alpha, "dropout": self.dropout, "kind": self.kind,
+                "orthogonality_weight": self.orthogonality_weight}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "LowRankUpdate":
+        return cls(**{**config, "spec": LinearSpec(**config["spec"])})
 
     def start_from(self, kernel) -> None:
         """DoRA: the magnitude starts at the frozen kernel's column norms."""

@@ -23,12 +23,17 @@ from tfft.peft.layer_tree import PeftHost
 class AttentionPrefix(keras.layers.Layer):
     def __init__(self, length: int, num_heads: int, head_dim: int, **kwargs):
         super().__init__(**kwargs)
+        self.length, self.num_heads, self.head_dim = int(length), int(num_heads), int(head_dim)
         if length < 1:
             raise ValueError(f"peft.virtual_tokens must be at least 1, got {length}")
         init = keras.initializers.RandomNormal(stddev=0.02)
         self.keys = self.add_weight(name="keys", shape=(length, num_heads, head_dim), initializer=init)
         self.values = self.add_weight(name="values", shape=(length, num_heads, head_dim), initializer=init)
         self.built = True
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "length": self.length, "num_heads": self.num_heads,
+                "head_dim": self.head_dim}
 
     def extend(self, key, value, attention_mask, use_causal_mask: bool):
         """Key, value and mask with the prefix in front (a prefix is visible to every query)."""

@@ -29,12 +29,16 @@ class SoftPromptSlot(keras.layers.Layer):
         super().__init__(**kwargs)
         if length < 1:
             raise ValueError(f"peft.virtual_tokens must be at least 1, got {length}")
-        self.length, self.first, self.last = int(length), first, last
+        self.length, self.width, self.first, self.last = int(length), int(width), first, last
         if first:
             self.embeddings = self.add_weight(
                 name="embeddings", shape=(length, width),
                 initializer=keras.initializers.RandomNormal(stddev=0.02))
         self.built = True
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "length": self.length, "width": self.width, "first": self.first,
+                "last": self.last}
 
     def prepend(self, hidden):
         batch = ops.shape(hidden)[0]
