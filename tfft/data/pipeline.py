@@ -180,6 +180,17 @@ def training_dataset(
     batch) with ``first_epoch``/``skip_batches`` sees exactly the batches the
     uninterrupted run would have. ``service`` (``grpc://host:port`` of a
     tf.data service dispatcher) moves the padding work to its workers.
+
+    Args:
+        split: the encoded training rows (`encode_split`).
+        batch_size: rows per batch (the global batch of one micro-step).
+        seed: the shuffle seed; each epoch's order comes from ``(seed, epoch)``.
+        group_batches: batches per length-sorted mega-batch.
+        epochs: the stream ends after epoch ``epochs - 1``.
+        first_epoch: the epoch the stream starts at (a resumed run).
+        skip_batches: batches of ``first_epoch`` already trained (a resumed run).
+        pad_to_multiple_of: pad each batch's length to a multiple of this (XLA wants few shapes).
+        service: ``grpc://host:port`` of a tf.data service dispatcher, or None.
     """
     lengths = split.lengths
     batches = [batch for epoch in range(first_epoch, epochs)

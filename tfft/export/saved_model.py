@@ -116,8 +116,16 @@ def export_saved_model(
 ) -> Path:
     """Writes ``model_root/<version>/`` atomically and returns its path.
 
-    ``kernel_dtype="bfloat16"`` serves the encoder's projections in bfloat16
-    (`tfft.export.packed_transformer.Projection`): for CPUs with AMX or AVX512_BF16.
+    Args:
+        model: the trained task model (raw model inputs to the task's outputs).
+        encoder: the text encoder it was trained with; it runs inside the serving graph.
+        task: the task whose serving function names the outputs.
+        model_root: the model folder TF Serving watches (``saved_models/<name>``).
+        version: the integer version folder; None takes the next free one. An existing one is refused.
+        metadata: written to ``assets.extra/tfft.json`` beside the task's own files.
+        warmup_inputs: requests written to ``assets.extra/tf_serving_warmup_requests``.
+        kernel_dtype: ``"bfloat16"`` serves the encoder's projections in bfloat16
+            (`tfft.export.packed_transformer.Projection`): for CPUs with AMX or AVX512_BF16.
     """
     model_root = Path(model_root)
     version = version or next_version(model_root)

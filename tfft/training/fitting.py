@@ -63,14 +63,22 @@ def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per
                          gradient_method=None, loss_function=None, **compile_args) -> None:
     """Compiles ``model`` for the run, creating optimizer and metrics in ``strategy``'s scope.
 
-    ``gradient_method`` and ``loss_function`` (see `configure_train_step`) are
-    the training methods' changes to the step: adversarial training, distillation.
+    Args:
+        model: the task model.
+        training: the run's training settings (optimizer, schedule, accumulation, XLA).
+        steps_per_epoch: micro-steps per epoch, for the learning-rate schedule.
+        loss: the task's loss.
+        make_metrics: makes the task's metrics (called inside ``strategy``'s scope).
+        strategy: the distribution strategy the run trains under.
+        gradient_method: a change to how gradients are computed (adversarial training), or None.
+        loss_function: a change to the loss the step minimises (distillation), or None.
+        **compile_args: passed on to ``model.compile``.
     """
     configure_train_step(model, training.gradient_accumulation_steps, gradient_method, loss_function)
     learning_rate = effective_learning_rate(training)
     logger.info(f"{strategy.num_replicas_in_sync} replica(s) × {training.batch_size // strategy.num_replicas_in_sync} "
-          f"rows × {training.gradient_accumulation_steps} micro-batch(es) = {rows_per_step(training)} rows "
-          f"per step; learning rate {learning_rate:g} (scaling: {training.learning_rate_scaling})")
+                f"rows × {training.gradient_accumulation_steps} micro-batch(es) = {rows_per_step(training)} rows "
+                f"per step; learning rate {learning_rate:g} (scaling: {training.learning_rate_scaling})")
     with strategy.scope():
         model.compile(optimizer=build_optimizer(training, steps_per_epoch * training.epochs, learning_rate),
                       loss=loss, metrics=make_metrics(), steps_per_execution=training.steps_per_execution,

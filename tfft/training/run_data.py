@@ -85,7 +85,7 @@ def load_splits(data: DataConfig, task: Task, seed: int,
     else:
         train, validation = task.hold_out(train, data.validation_fraction, seed)
         logger.info(f"held out {len(validation)} of {len(train) + len(validation)} training rows "
-              f"for validation (seed {seed})")
+                    f"for validation (seed {seed})")
         train = _sample(train, data, task, seed)
     augmented = []
     if data.augment.method != "none":

@@ -42,7 +42,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         raise ValueError(f"training.distribute must be one of {DISTRIBUTE}, got '{name}'")
     strategy = _auto_strategy() if name == "auto" else _BUILDERS[name]()
     logger.info(f"distribute={name}: {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
-          f"replica(s){_role_suffix(strategy)}")
+                f"replica(s){_role_suffix(strategy)}")
     return strategy
 
 
