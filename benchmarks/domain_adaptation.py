@@ -61,7 +61,7 @@ def main() -> None:
 
     from tfft.config import load_config
     from tfft.pretraining.run import pretrain
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     started = time.perf_counter()
     mlm_config = str(ROOT / "configs" / "pretrain_finance_mlm.yaml")
@@ -72,7 +72,7 @@ def main() -> None:
     classifier_config = str(ROOT / "configs" / "financial_phrasebank.yaml")
     scores = {}
     for label, backbone in (("minilm-l6", "minilm-l6"), ("adapted", str(adapted.preset_dir))):
-        result = train(load_config(classifier_config, [f"name=financial-phrasebank-{label}{args.suffix}",
+        result = train_and_export(load_config(classifier_config, [f"name=financial-phrasebank-{label}{args.suffix}",
                                                        f"model.backbone={backbone}"]), verbose=2)
         scores[label] = {k: result.metrics["test"][k] for k in ("accuracy", "macro_f1")}
     report = {

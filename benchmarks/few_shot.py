@@ -51,13 +51,13 @@ def parse_args() -> argparse.Namespace:
 
 
 def run_once(method: str, seed: int, args) -> dict:
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     config = load_config(args.config, [*args.overrides, *METHOD_OVERRIDES[method],
                                        f"name=few-shot-{method}-s{seed}", f"training.seed={seed}"])
     run_dir = config.run_dir
     if not (args.reuse and (run_dir / "DONE").is_file()):
-        run_dir = train(config).run_dir
+        run_dir = train_and_export(config).run_dir
     metrics = json.loads((run_dir / "metrics.json").read_text())
     before = metrics["validation"].get("before") or {}
     return {"method": method, "seed": seed, "accuracy": metrics["validation"]["after"]["accuracy"],

@@ -103,10 +103,10 @@ def run(description: str, config: str, keys: tuple[str, ...], peer=None, trainer
         result = {"run": args.from_run, **headline(metrics, keys)}
     else:
         from tfft.config import load_config
-        from tfft.training.run import train
+        from tfft.commands.train import train_and_export
 
         started = time.perf_counter()
-        outcome = (trainer or train)(load_config(args.config, args.set), verbose=2)
+        outcome = (trainer or train_and_export)(load_config(args.config, args.set), verbose=2)
         result = {"run": str(outcome.run_dir), **headline(outcome.metrics, keys),
                   "total_seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(result))

@@ -31,7 +31,7 @@ def main() -> None:
 
     from tfft.config import load_config
     from tfft.pretraining.run import pretrain
-    from tfft.training.run import train
+    from tfft.commands.train import train_and_export
 
     report = {}
     if not args.skip_pretrain:
@@ -41,7 +41,7 @@ def main() -> None:
                               "tokens_per_second": pretrained.metrics["training"]["throughput_first_epoch"]
                               .get("tokens_per_second")}
     started = time.perf_counter()
-    tuned = train(load_config(ROOT / "configs" / "multi30k_en_de.yaml", args.set), verbose=2)
+    tuned = train_and_export(load_config(ROOT / "configs" / "multi30k_en_de.yaml", args.set), verbose=2)
     after = tuned.metrics["validation"]["after"]
     report["fine_tune"] = {"seconds": tuned.metrics["training"]["seconds"],
                            "with_evaluation_and_export_seconds": round(time.perf_counter() - started, 1),
