@@ -94,7 +94,7 @@ def headline(metrics: dict, keys: tuple[str, ...]) -> dict:
 def run(description: str, config: str, keys: tuple[str, ...], peer=None, trainer=None) -> dict:
     """Trains (or reads) the recipe; with ``--peer``, ``peer(args)`` runs the peer after it.
 
-    ``trainer(config, verbose)`` is `tfft.training.run.train` unless given
+    ``trainer(config, verbose)`` is `tfft.commands.train.train_and_export` unless given
     (`tfft.pretraining.run.pretrain` for pre-training recipes).
     """
     args = parse_args(description, config)

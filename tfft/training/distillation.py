@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from tfft.config import DistillationConfig, RunConfig, load_config
 from tfft.run_folder import RunFolder
+from tfft.training.trained_model import load_trained_model
 
 SoftTargetLoss = Callable[[tf.Tensor, tf.Tensor, float], tf.Tensor]
 
@@ -62,8 +63,6 @@ def check_teacher(config: RunConfig) -> RunFolder:
 
 def load_teacher(config: DistillationConfig) -> keras.Model:
     """The teacher run's model, frozen (LoRA-style adapters folded in)."""
-    from tfft.training.trained_model import load_trained_model  # it imports the task modules
-
     trained = load_trained_model(Path(config.teacher), for_export=True)
     trained.model.trainable = False
     return trained.model
