@@ -106,8 +106,8 @@ class RunTuner(keras_tuner.Tuner):
         return config_from_dict(apply_overrides(config_to_dict(self.base), overrides), "tfft tune")
 
     def run_trial(self, trial, *args, **kwargs) -> dict[str, float]:
-        config = self.trial_config(trial)
         try:
+            config = self.trial_config(trial)
             result = train(config, self.run_verbose, back_translators(config.data.augment))
         except (ConfigError, DataError, BackboneError, FileNotFoundError) as error:
             raise keras_tuner.errors.FatalError(f"trial {trial.trial_id}: {error}") from error
