@@ -91,6 +91,17 @@ def test_values_of_the_right_type_load():
     assert config.data.train == ["a.txt", "b.txt"]
 
 
+def test_a_learning_rate_written_without_a_dot_loads_as_a_number(tmp_path):
+    # YAML 1.1 (PyYAML) reads 3e-5 as text; it is how most recipes write a learning rate.
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("training:\n  learning_rate: 3e-5\n  weight_decay: 1e-2\n")
+    config = load_config(recipe, ["training.warmup_ratio=5e-2"])
+    assert (config.training.learning_rate, config.training.weight_decay, config.training.warmup_ratio) == (
+        3e-5, 1e-2, 5e-2)
+    with pytest.raises(ConfigError, match=r"training\.learning_rate='nan' is not allowed"):
+        load_config(recipe, ["training.learning_rate=nan"])
+
+
 @pytest.mark.parametrize("override", ["training.epochs=abc", "training.batch_size=-3"])
 def test_train_with_a_bad_value_exits_2_in_one_line_before_reading_data(tmp_path, monkeypatch, capsys, override):
     from tfft.cli import main

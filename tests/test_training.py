@@ -1,6 +1,7 @@
 """Tiny end-to-end runs: learning, logs, checkpoints, resume, no clobbering, options."""
 
 import json
+import os
 
 import keras
 import numpy as np
@@ -130,6 +131,7 @@ def test_a_run_still_training_is_not_resumed_by_a_second_process(tmp_path, senti
 
     config = tiny_config(tmp_path, sentiment_files)
     folder, _, _ = RunFolder.prepare(config)
+    folder.backup.mkdir(parents=True)  # as if it had trained an epoch: a second process would resume it
     folder.lock.write_text(f"1 {socket.gethostname()}\n")  # pid 1 is always alive
     with pytest.raises(RuntimeError, match=r"is being trained by process 1 .*delete RUNNING"):
         RunFolder.prepare(config)
@@ -138,6 +140,7 @@ def test_a_run_still_training_is_not_resumed_by_a_second_process(tmp_path, senti
     folder.lock.write_text(f"{finished.pid} {socket.gethostname()}\n")  # that process is gone
     again, _, resumed = RunFolder.prepare(config)
     assert again.path == folder.path and resumed
+    assert folder.lock.read_text().split()[0] == str(os.getpid())
     folder.mark_done()
     assert not folder.lock.exists()
 

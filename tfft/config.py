@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,6 +322,7 @@ def _checked(f: dataclasses.Field, value: Any, where: str) -> Any:
         return value
     if not all(option in _KINDS or option == "None" for option in options):
         return value
+    value = _yaml_float(value) if "float" in options else value
     fits = [option for option in options if option in _KINDS and isinstance(value, _KINDS[option])
             and (option == "bool" or not isinstance(value, bool))]
     if not fits:
@@ -330,6 +332,21 @@ def _checked(f: dataclasses.Field, value: Any, where: str) -> Any:
     minimum = MINIMUMS.get(f.name)
     if minimum is not None and fits[0] in ("int", "float") and value < minimum:
         raise ConfigError(f"{where}={value!r} is not allowed: expected at least {minimum}")
+    return value
+
+
+def _yaml_float(value: Any) -> Any:
+    """``value`` as a float where it is a number YAML read as text, else unchanged.
+
+    PyYAML follows YAML 1.1, which reads ``3e-5`` (no dot) as a string, and that is how most people
+    write a learning rate.
+    """
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return number if math.isfinite(number) else value
     return value
 
 
