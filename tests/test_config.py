@@ -77,10 +77,30 @@ def test_shipped_recipes_parse():
     ("training.learning_rate=fast", "training.learning_rate='fast' is not allowed: expected a float"),
     ("training.clip_norm=[1]", "training.clip_norm=[1] is not allowed: expected a float or null"),
     ("training.evaluate_before=3", "training.evaluate_before=3 is not allowed: expected a bool"),
+    ("training.decay=cubic", "training.decay='cubic' is not allowed: expected one of linear, cosine, constant"),
+    ("model.freeze=head", "model.freeze='head' is not allowed: expected one of none, backbone, top_k, embeddings"),
+    ("training.class_weights=auto", "training.class_weights='auto' is not allowed: expected one of null, balanced"),
+    ("peft.train_also=bias", "peft.train_also='bias' is not allowed: expected a list of strings"),
+    ("data.validation_fraction=1.5",
+     "data.validation_fraction=1.5 is not allowed: expected more than 0 and less than 1 (or a data.validation file)"),
+    ("model.num_layers=0", "model.num_layers=0 is not allowed: expected at least 1"),
 ])
 def test_a_bad_value_is_named_when_the_config_loads(override, problem):
     with pytest.raises(ConfigError) as error:
         load_config(None, [override])
+    assert str(error.value) == f"<defaults> + --set: {problem}"
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    (["data.folds=3", "data.fold=3"], "data.fold=3 is not allowed: expected 0 to data.folds - 1 (2)"),
+    (["peft.method=adalora", "peft.rank=4", "peft.target_rank=6"],
+     "peft.target_rank=6 is not allowed: expected 1 to peft.rank (4)"),
+    (["peft.method=lora", "model.freeze=backbone"],
+     "peft.method=lora freezes the backbone itself; set model.freeze=none (got 'backbone')"),
+])
+def test_fields_that_depend_on_each_other_are_checked_when_the_config_loads(overrides, problem):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, overrides)
     assert str(error.value) == f"<defaults> + --set: {problem}"
 
 

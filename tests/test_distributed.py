@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from conftest import tiny_overrides
 
+from tfft.config import ConfigError, load_config
 from tfft.data.pipeline import EncodedSplit, training_dataset
 from tfft.training.fitting import numeric_only
 from tfft.training.strategy import is_chief, make_strategy
@@ -78,8 +79,8 @@ def test_default_strategy_choice_and_errors(monkeypatch):
     monkeypatch.delenv("TPU_NAME", raising=False)
     strategy = make_strategy("auto")  # no GPUs, no TPU, no cluster here
     assert strategy.num_replicas_in_sync == 1 and is_chief(strategy)
-    with pytest.raises(ValueError, match="training.distribute must be one of"):
-        make_strategy("horovod")
+    with pytest.raises(ConfigError, match=r"training\.distribute='horovod' is not allowed: expected one of auto"):
+        load_config(None, ["training.distribute=horovod"])
     with pytest.raises(ValueError, match="needs TF_CONFIG"):
         make_strategy("multi_worker")
     with pytest.raises(RuntimeError, match="no TPU could be reached.*TPU_NAME"):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -60,13 +61,34 @@ def test_report_has_ensemble_and_member_spread(ensemble):
     assert metrics["summary"]["accuracy"]["std"] == pytest.approx(np.std(accuracies))
 
 
+def test_member_average_rebuilds_from_its_config():
+    from tfft.layers.member_average import MemberAverage
+    from tfft.tasks.classification.mean_probability import MeanProbability
+
+    def member(seed):
+        inputs = {"token_ids": keras.Input(shape=(4,), name="token_ids")}
+        logits = keras.layers.Dense(3, kernel_initializer=keras.initializers.RandomNormal(seed=seed))(
+            inputs["token_ids"])
+        return keras.Model(inputs, logits)
+
+    layer = MemberAverage([member(1), member(2)], MeanProbability(multi_label=False), name="combine_members")
+    x = {"token_ids": np.random.default_rng(0).normal(size=(2, 4)).astype("float32")}
+    rebuilt = MemberAverage.from_config(layer.get_config())
+    for original, copy in zip(layer.members, rebuilt.members):
+        copy.set_weights(original.get_weights())
+    assert rebuilt.name == "combine_members" and isinstance(rebuilt.combine, MeanProbability)
+    np.testing.assert_allclose(rebuilt(x), layer(x), atol=1e-6)
+    probabilities = np.mean([tf.nn.softmax(m(x)) for m in layer.members], axis=0)
+    np.testing.assert_allclose(tf.nn.softmax(layer(x)), probabilities, atol=1e-6)
+
+
 def test_tasks_without_a_combination_refuse(tmp_path):
     from tfft.tasks import make_task
     from tfft.config import DataConfig
 
     task = make_task("question_answering", {}, DataConfig())
     with pytest.raises(ValueError, match="ensembles"):
-        task.combine_member_outputs([tf.zeros([1, 2])])
+        task.member_combiner()
 
 
 def test_ensemble_model_is_one_functional_model(ensemble):

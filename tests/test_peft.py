@@ -11,7 +11,7 @@ import tensorflow as tf
 from conftest import ner_sentences, sentiment_rows, tiny_overrides, write_conll, write_csv
 from test_export import pure_tf_outputs
 from tfft.backbones import load_backbone, scratch_backbone
-from tfft.config import PeftConfig, load_config
+from tfft.config import PEFT_METHODS, ConfigError, PeftConfig, load_config
 from tfft.export.loaded import LoadedExport
 from tfft.export.multi_adapter import export_adapters
 from tfft.peft import adapter_variables, add_adapter, merge_active, using_adapter
@@ -92,15 +92,19 @@ def test_merged_kernels_compute_what_the_adapter_computes(kind, dropout):
 def test_unknown_targets_method_and_freeze_combination_are_named(tmp_path):
     with pytest.raises(ValueError, match="match no Dense/EinsumDense.*feedforward_output_dense"):
         add_adapter(tiny_backbone(), PeftConfig(method="lora", targets=["q_proj"]))
-    with pytest.raises(ValueError, match="peft.targets must be a list of layer names, got 'query'"):
-        add_adapter(tiny_backbone(), PeftConfig(method="lora", targets="query"))
-    with pytest.raises(ValueError, match="peft.method must be one of"):
-        add_adapter(tiny_backbone(), PeftConfig(method="ia3"))
+    with pytest.raises(ConfigError, match=r"peft\.targets='query' is not allowed: expected a list of strings"):
+        load_config(None, ["peft.method=lora", "peft.targets=query"])
+    with pytest.raises(ConfigError, match=r"peft\.method='ia3' is not allowed: expected one of none, lora"):
+        load_config(None, ["peft.method=ia3"])
     files = {"train": write_csv(tmp_path / "train.csv", ["text", "label"], sentiment_rows(40)),
              "test": write_csv(tmp_path / "test.csv", ["text", "label"], sentiment_rows(8))}
     from tfft.commands.train import train_and_export
     with pytest.raises(ValueError, match="set model.freeze=none"):
         train_and_export(load_config(None, tiny_overrides(tmp_path, files, **{"peft.method": "lora", "model.freeze": "backbone"})))
+
+
+def test_every_method_the_config_allows_has_a_builder():
+    assert set(PEFT_METHODS) == {"none", *METHODS}
 
 
 def test_adalora_budget_falls_cubically_to_the_target():

@@ -8,11 +8,10 @@ import tensorflow as tf
 from conftest import tiny_config
 
 from tfft.backbones import load_backbone
-from tfft.config import ModelConfig, TrainingConfig
+from tfft.config import ConfigError, ModelConfig, TrainingConfig, load_config
 from tfft.training.fitting import compile_for_training, effective_learning_rate, pad_multiple
 from tfft.training.precision import auto_precision, cpu_has_bf16, set_precision
 from tfft.training.run import train
-from tfft.training.run_callbacks import profile_range
 
 
 @pytest.fixture
@@ -69,12 +68,12 @@ def test_xla_pads_to_few_shapes_by_default():
     assert pad_multiple(TrainingConfig(jit_compile=True, pad_to_multiple_of=16)) == 16
 
 
-def test_profile_steps_parse():
-    assert profile_range(None) == 0 and profile_range("3,5") == (3, 5)
-    with pytest.raises(ValueError, match="profile_steps"):
-        profile_range("5")
-    with pytest.raises(ValueError, match="0 < first <= last"):
-        profile_range("5,3")
+def test_profile_steps_parse_and_a_malformed_range_is_refused_on_load():
+    assert TrainingConfig().profile_range == 0 and TrainingConfig(profile_steps="3,5").profile_range == (3, 5)
+    with pytest.raises(ConfigError, match=r"training\.profile_steps='5' is not allowed: expected 'first,last'"):
+        load_config(None, ["training.profile_steps='5'"])
+    with pytest.raises(ConfigError, match="0 < first <= last"):
+        load_config(None, ["training.profile_steps='5,3'"])
 
 
 def test_xla_accumulation_steps_per_execution_and_a_profile(tmp_path, sentiment_files):

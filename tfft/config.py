@@ -31,6 +31,36 @@ class ConfigError(ValueError):
     """A config file or override is malformed; the message says where."""
 
 
+# int8: post-training int8 weights; bfloat16: bfloat16 encoder kernels (tfft.export.quantize)
+QUANTIZATION_MODES = ("int8", "bfloat16")
+# Every PEFT method but none freezes the backbone (tfft.peft.methods builds each).
+PEFT_METHODS = ("none", "lora", "dora", "adalora", "houlsby", "pfeiffer", "prefix", "prompt", "bitfit")
+
+# The values a field may take, by its dotted name; checked when the section is built.
+CHOICES: dict[str, tuple] = {
+    "model.freeze": ("none", "backbone", "top_k", "embeddings"),
+    "data.augment.method": ("none", "eda", "back_translation"),
+    "training.learning_rate_scaling": ("none", "linear", "sqrt"),
+    "training.decay": ("linear", "cosine", "constant"),
+    "training.class_weights": (None, "balanced"),
+    "training.distribute": ("auto", "none", "mirrored", "multi_worker", "tpu"),
+    "training.mixed_precision": (None, "float32", "auto", "mixed_bfloat16", "mixed_float16"),
+    "training.adversarial.method": ("none", "fgm", "pgd"),
+    "export.quantization": (None, *QUANTIZATION_MODES),
+    "peft.method": PEFT_METHODS,
+}
+
+
+def _check_choices(section: Any, prefix: str) -> None:
+    """Raises a `ConfigError` for the first field of ``section`` outside its `CHOICES`."""
+    for f in dataclasses.fields(section):
+        allowed = CHOICES.get(prefix + f.name)
+        value = getattr(section, f.name)
+        if allowed is not None and value not in allowed:
+            listing = ", ".join("null" if choice is None else str(choice) for choice in allowed)
+            raise ConfigError(f"{prefix}{f.name}={value!r} is not allowed: expected one of {listing}")
+
+
 @dataclass
 class ModelConfig:
     """Which backbone to load and how much of it to train.
@@ -53,8 +83,7 @@ class ModelConfig:
     num_layers: int | None = None  # keep only the backbone's lowest N transformer layers (a smaller student)
 
     def __post_init__(self):
-        if self.num_layers is not None and int(self.num_layers) < 1:
-            raise ConfigError(f"model.num_layers must be at least 1 (or null), got {self.num_layers}")
+        _check_choices(self, "model.")
 
 
 @dataclass
@@ -81,8 +110,7 @@ class AugmentConfig:
     translate_back: str | None = None  # back_translation: export that translates the pivot back
 
     def __post_init__(self):
-        if self.method not in ("none", "eda", "back_translation"):
-            raise ConfigError(f"data.augment.method must be none, eda or back_translation, got '{self.method}'")
+        _check_choices(self, "data.augment.")
         if self.method == "back_translation" and not (self.translate_to and self.translate_back):
             raise ConfigError("data.augment.method=back_translation needs data.augment.translate_to and "
                               "data.augment.translate_back (exported translation models, e.g. "
@@ -127,6 +155,12 @@ class DataConfig:
     def __post_init__(self):
         if self.train_sample and self.train_per_class:
             raise ConfigError("data.train_sample and data.train_per_class both sample the training rows; set one")
+        if self.folds is not None and not 0 <= self.fold < self.folds:
+            raise ConfigError(f"data.fold={self.fold!r} is not allowed: expected 0 to data.folds - 1 "
+                              f"({self.folds - 1})")
+        if self.validation is None and self.folds is None and not 0.0 < self.validation_fraction < 1.0:
+            raise ConfigError(f"data.validation_fraction={self.validation_fraction!r} is not allowed: "
+                              f"expected more than 0 and less than 1 (or a data.validation file)")
 
 
 @dataclass
@@ -147,8 +181,7 @@ class AdversarialConfig:
     step_size: float = 0.08
 
     def __post_init__(self):
-        if self.method not in ("none", "fgm", "pgd"):
-            raise ConfigError(f"training.adversarial.method must be none, fgm or pgd, got '{self.method}'")
+        _check_choices(self, "training.adversarial.")
         if float(self.epsilon) <= 0 or float(self.step_size) <= 0 or int(self.steps) < 1:
             raise ConfigError("training.adversarial: epsilon and step_size must be > 0 and steps >= 1")
 
@@ -214,9 +247,24 @@ class TrainingConfig:
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     distillation: DistillationConfig = field(default_factory=DistillationConfig)
 
+    def __post_init__(self):
+        _check_choices(self, "training.")
+        self.profile_range  # noqa: B018 -- a malformed profile_steps is refused now, not at step 20
 
-# int8: post-training int8 weights; bfloat16: bfloat16 encoder kernels (tfft.export.quantize)
-QUANTIZATION_MODES = ("int8", "bfloat16")
+    @property
+    def profile_range(self) -> tuple[int, int] | int:
+        """``profile_steps`` "20,25" as (20, 25), the steps TensorBoard's profiler traces; 0 (off) for null."""
+        if not self.profile_steps:
+            return 0
+        try:
+            first, last = (int(part) for part in str(self.profile_steps).split(","))
+        except ValueError:
+            raise ConfigError(f"training.profile_steps={self.profile_steps!r} is not allowed: expected "
+                              f"'first,last' (e.g. '20,25')") from None
+        if not 0 < first <= last:
+            raise ConfigError(f"training.profile_steps={self.profile_steps!r} is not allowed: "
+                              f"need 0 < first <= last")
+        return first, last
 
 
 @dataclass
@@ -230,9 +278,7 @@ class ExportConfig:
     quantization: str | None = None  # one of QUANTIZATION_MODES, or null for float32
 
     def __post_init__(self):
-        if self.quantization not in (None, *QUANTIZATION_MODES):
-            raise ConfigError(f"export.quantization must be null or one of {', '.join(QUANTIZATION_MODES)}, "
-                              f"got '{self.quantization}'")
+        _check_choices(self, "export.")
 
 
 @dataclass
@@ -256,6 +302,12 @@ class PeftConfig:
     train_also: list[str] = field(default_factory=list)  # backbone layer names kept trainable
     merge_on_export: bool = True       # fold lora / dora / adalora into the kernels
 
+    def __post_init__(self):
+        _check_choices(self, "peft.")
+        if self.method == "adalora" and not 0 < self.target_rank <= self.rank:
+            raise ConfigError(f"peft.target_rank={self.target_rank!r} is not allowed: expected 1 to "
+                              f"peft.rank ({self.rank})")
+
 
 @dataclass
 class RunConfig:
@@ -270,6 +322,11 @@ class RunConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     peft: PeftConfig = field(default_factory=PeftConfig)
+
+    def __post_init__(self):
+        if self.peft.method != "none" and self.model.freeze != "none":
+            raise ConfigError(f"peft.method={self.peft.method} freezes the backbone itself; "
+                              f"set model.freeze=none (got '{self.model.freeze}')")
 
     @property
     def run_dir(self) -> Path:
@@ -302,17 +359,23 @@ def _build(cls: type, values: dict[str, Any], source: str, prefix: str):
             kwargs[name] = _build(nested, value, source, f"{prefix}{name}.")
         else:
             kwargs[name] = _checked(known[name], value, f"{source}: {prefix}{name}")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError as error:  # a rule between fields or a choice (the section's __post_init__)
+        raise ConfigError(f"{source}: {error}") from None
 
 
-# Plain field types as annotated; other annotations (lists, mappings) are checked where they are read.
-_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+# Field types as annotated; other annotations (mappings) are checked where they are read.
+_KINDS = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "list[str]": (list,)}
+_NAMES = {"int": "an int", "float": "a float", "bool": "a bool", "str": "a str", "list[str]": "a list of strings",
+          "None": "null"}
 # Counts that must be at least this much; every other number may be any value of its type.
 MINIMUMS = {"epochs": 1, "batch_size": 1, "gradient_accumulation_steps": 1, "reference_batch_size": 1,
             "steps_per_execution": 1, "log_every_steps": 1, "length_group_batches": 1, "keep_checkpoints": 1,
             "max_length": 2, "warmup_requests": 0, "copies": 1, "train_top_layers": 0, "rank": 1,
             "target_rank": 1, "bottleneck": 1, "virtual_tokens": 1, "learning_rate": 0.0, "weight_decay": 0.0,
-            "warmup_ratio": 0.0, "validation_fraction": 0.0, "replay_ratio": 0.0, "rate": 0.0, "dropout": 0.0}
+            "warmup_ratio": 0.0, "validation_fraction": 0.0, "replay_ratio": 0.0, "rate": 0.0, "dropout": 0.0,
+            "num_layers": 1, "train_sample": 1, "train_per_class": 1, "folds": 2}
 
 
 def _checked(f: dataclasses.Field, value: Any, where: str) -> Any:
@@ -323,16 +386,19 @@ def _checked(f: dataclasses.Field, value: Any, where: str) -> Any:
     if not all(option in _KINDS or option == "None" for option in options):
         return value
     value = _yaml_float(value) if "float" in options else value
-    fits = [option for option in options if option in _KINDS and isinstance(value, _KINDS[option])
-            and (option == "bool" or not isinstance(value, bool))]
+    fits = [option for option in options if option in _KINDS and _is_kind(value, option)]
     if not fits:
-        allowed = " or ".join("null" if option == "None" else f"a{'n' if option == 'int' else ''} {option}"
-                              for option in options)
-        raise ConfigError(f"{where}={value!r} is not allowed: expected {allowed}")
+        raise ConfigError(f"{where}={value!r} is not allowed: expected {' or '.join(_NAMES[o] for o in options)}")
     minimum = MINIMUMS.get(f.name)
     if minimum is not None and fits[0] in ("int", "float") and value < minimum:
         raise ConfigError(f"{where}={value!r} is not allowed: expected at least {minimum}")
     return value
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "list[str]":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, _KINDS[kind]) and (kind == "bool" or not isinstance(value, bool))
 
 
 def _yaml_float(value: Any) -> Any:

@@ -83,6 +83,21 @@ class RunFolder:
         return self.done_marker.is_file()
 
     @classmethod
+    def finished(cls, path: str | Path, key: str) -> "RunFolder":
+        """The finished run at ``path``, which config field ``key`` names; else an error naming both.
+
+        Example:
+
+        >>> RunFolder.finished("runs/sst2", "model.init_from").weights
+        PosixPath('runs/sst2/model.weights.h5')
+        """
+        folder = cls(Path(path))
+        if not folder.weights.is_file():
+            raise FileNotFoundError(f"{key}: {path} has no {folder.weights.name}; "
+                                    f"it must be a finished tfft run folder")
+        return folder
+
+    @classmethod
     def locate(cls, config: RunConfig) -> "RunFolder":
         """The folder `prepare` opens: ``<name>``, or the first ``<name>-N`` not finished."""
         base = config.run_dir

@@ -29,6 +29,7 @@ from tfft.training.run_data import load_splits
 from tfft.evaluation.report import headline_numbers
 from tfft.export.saved_model import export_saved_model
 from tfft.export.translation import back_translators
+from tfft.layers.member_average import MemberAverage
 from tfft.training.run import evaluate_split, split_seed, train
 from tfft.run_folder import RunFolder
 from tfft.training.trained_model import TrainedModel, load_trained_model
@@ -43,28 +44,11 @@ class EnsembleResult:
     metrics: dict
 
 
-class MemberAverage(keras.layers.Layer):
-    """Runs every member model on the same inputs and combines their outputs as the task says.
-
-    One layer holding the members (rather than each member as a node of the
-    functional graph) because every member model carries the same name.
-    """
-
-    def __init__(self, members: list[keras.Model], combine, **kwargs):
-        super().__init__(**kwargs)
-        self.members = members
-        self.combine = combine
-
-    def call(self, inputs):
-        return self.combine([member(inputs) for member in self.members])
-
-
 def member_config(config: RunConfig, index: int, folds: int | None = None) -> RunConfig:
     """Member ``index``: its own name and seed, the shared split (or fold ``index`` of ``folds``), no export."""
     member = dataclasses.replace(config, name=f"{config.name}-m{index}")
     member.training = dataclasses.replace(config.training, seed=config.training.seed + index)
-    member.data = dataclasses.replace(config.data, split_seed=(
-        config.training.seed if config.data.split_seed is None else config.data.split_seed))
+    member.data = dataclasses.replace(config.data, split_seed=split_seed(config))
     if folds:
         member.data.folds, member.data.fold = folds, index
     member.export = dataclasses.replace(config.export, enabled=False)
@@ -76,7 +60,7 @@ def ensemble_model(members: list[TrainedModel]) -> keras.Model:
     first = members[0].model
     inputs = {name: keras.Input(shape=tensor.shape[1:], dtype=tensor.dtype, name=name)
               for name, tensor in first.input.items()}
-    combined = MemberAverage([member.model for member in members], members[0].task.combine_member_outputs,
+    combined = MemberAverage([member.model for member in members], members[0].task.member_combiner(),
                              name="combine_members")(inputs)
     return keras.Model(inputs, combined, name="ensemble")
 

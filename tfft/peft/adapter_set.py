@@ -44,12 +44,6 @@ def switch_of(backbone: keras.Model) -> AdapterSwitch:
 
 def add_adapter(backbone: keras.Model, config: PeftConfig, name: str = "default") -> None:
     """Adds adapter ``name`` of ``config.method``, makes it active and the only thing that trains."""
-    if config.method not in METHODS:
-        raise ValueError(f"peft.method must be one of {[NO_PEFT, *METHODS]}, got '{config.method}'")
-    if not isinstance(config.targets, list) or not all(isinstance(t, str) for t in config.targets):
-        raise ValueError(f"peft.targets must be a list of layer names, got {config.targets!r}")
-    if not isinstance(config.train_also, list):
-        raise ValueError(f"peft.train_also must be a list of layer names, got {config.train_also!r}")
     METHODS[config.method](backbone, config, name, switch_of(backbone))
     switch_of(backbone).active = name
     freeze_for(backbone, config, name)

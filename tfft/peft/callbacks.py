@@ -19,7 +19,5 @@ def peft_callbacks(backbone, config: RunConfig, batches, total_steps: int, folde
         return []
     modules = {path: layer._peft_modules[config.name] for path, layer in host_layers(backbone)
                if isinstance(layer, PeftHost) and config.name in layer._peft_modules}
-    if not 0 < peft.target_rank <= peft.rank:
-        raise ValueError(f"peft.target_rank must be in [1, peft.rank={peft.rank}], got {peft.target_rank}")
     return [RankAllocator(modules, peft.target_rank * len(modules), total_steps, batches,
                           log_dir=folder.logs, ranks_file=folder.adalora_ranks)]

@@ -11,6 +11,10 @@ classification, entity lists for NER): `predict` computes it in process,
 scores it against the examples. So an export and the in-process model are
 evaluated by the same code and can be compared directly.
 
+Every task folder holds ``example/config.yaml``: a runnable recipe with a few
+rows of data in the task's format (`Task.example_config`). The task contract
+test trains, exports, serves and evaluates each registered task from it.
+
 Example (a new task):
 
 >>> class MyTask(Task):
@@ -27,8 +31,9 @@ Example (a new task):
 from __future__ import annotations
 
 import abc
+import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import keras
 import numpy as np
@@ -50,6 +55,20 @@ class Task(abc.ABC):
 
     name: ClassVar[str]
     option_names: ClassVar[frozenset[str]] = frozenset()  # the task_options it reads
+    # The backbone the head sits on: "encoder" (BERT-like), "masked_lm" (an encoder with its
+    # pretrained masked-LM head) or "causal_lm" (GPT-2-like).
+    backbone_kind: ClassVar[str] = "encoder"
+
+    @classmethod
+    def example_config(cls) -> Path:
+        """The task's example recipe, ``<task folder>/example/config.yaml``.
+
+        Example:
+
+        >>> TASKS["token_classification"].example_config().parent.name
+        'example'
+        """
+        return Path(sys.modules[cls.__module__].__file__).parent / "example" / "config.yaml"
 
     def __init__(self, options: dict[str, Any] | None, data: DataConfig):
         self.options = dict(options or {})
@@ -175,8 +194,8 @@ class Task(abc.ABC):
         scores = self.serving_outputs(tf.constant(outputs))[self.scores_key].numpy()
         return restore_order(scores, order)
 
-    def combine_member_outputs(self, outputs: list[tf.Tensor]) -> tf.Tensor:
-        """One model output from the outputs of ensemble members (for ``tfft ensemble``)."""
+    def member_combiner(self) -> Callable[[list[tf.Tensor]], tf.Tensor]:
+        """A Keras-serializable callable: one model output from ensemble members' outputs (``tfft ensemble``)."""
         raise ValueError(f"task '{self.name}' does not support ensembles yet")
 
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]):

@@ -10,20 +10,19 @@ student's tokenizer (a student cut from the teacher's backbone with
 
 Example:
 
->>> teacher = load_teacher(config.training.distillation, task)
+>>> teacher = load_teacher(check_teacher(config))
 >>> loss_function = DistillationLoss(teacher, task.soft_target_loss, temperature=2.0, alpha=0.5)
 >>> configure_train_step(model, 1, loss_function=loss_function)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
-from tfft.config import DistillationConfig, RunConfig, load_config
+from tfft.config import RunConfig, load_config
 from tfft.run_folder import RunFolder
 from tfft.training.trained_model import load_trained_model
 
@@ -49,11 +48,8 @@ class DistillationLoss:
 
 def check_teacher(config: RunConfig) -> RunFolder:
     """The teacher's run folder, after checking it can teach this run (task and labels)."""
-    path = Path(config.training.distillation.teacher)
-    folder = RunFolder(path)
-    if not folder.weights.is_file():
-        raise FileNotFoundError(f"training.distillation.teacher: {path} has no {folder.weights.name}; "
-                                f"it must be a finished tfft run folder")
+    path = config.training.distillation.teacher
+    folder = RunFolder.finished(path, "training.distillation.teacher")
     teacher_config = load_config(folder.config)
     if teacher_config.task != config.task:
         raise ValueError(f"training.distillation.teacher: {path} is a '{teacher_config.task}' run; "
@@ -61,8 +57,8 @@ def check_teacher(config: RunConfig) -> RunFolder:
     return folder
 
 
-def load_teacher(config: DistillationConfig) -> keras.Model:
+def load_teacher(teacher: RunFolder) -> keras.Model:
     """The teacher run's model, frozen (LoRA-style adapters folded in)."""
-    trained = load_trained_model(Path(config.teacher), for_export=True)
+    trained = load_trained_model(teacher.path, for_export=True)
     trained.model.trainable = False
     return trained.model

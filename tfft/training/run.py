@@ -120,7 +120,7 @@ def split_seed(config: RunConfig) -> int:
     return config.training.seed if config.data.split_seed is None else config.data.split_seed
 
 
-def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy):
+def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy, init_run: RunFolder | None):
     log(f"loading backbone {config.model.backbone} ...")
     with strategy.scope():
         loaded = load_backbone(config.model.backbone, config.model.max_length)
@@ -130,36 +130,26 @@ def _build_model(config: RunConfig, task: Task, strategy: tf.distribute.Strategy
         _choose_trainable(loaded.backbone, config)
         model = task.build_model(loaded.backbone, config.model, encoder)
         task.load_pretrained_head(config.model)
-        if config.model.init_from:
-            model.load_weights(_finished_run(config.model.init_from).weights)
+        if init_run:
+            model.load_weights(init_run.weights)
     return loaded, model, encoder
 
 
-def _distillation_loss(training, task: Task, strategy: tf.distribute.Strategy) -> DistillationLoss | None:
-    settings = training.distillation
-    if not settings.teacher:
+def _distillation_loss(training, task: Task, strategy: tf.distribute.Strategy,
+                       teacher_run: RunFolder | None) -> DistillationLoss | None:
+    if teacher_run is None:
         return None
-    log(f"distilling from {settings.teacher} (temperature {settings.temperature}, alpha {settings.alpha}) ...")
+    settings = training.distillation
+    log(f"distilling from {teacher_run.path} (temperature {settings.temperature}, alpha {settings.alpha}) ...")
     with strategy.scope():
-        teacher = load_teacher(settings)
+        teacher = load_teacher(teacher_run)
     return DistillationLoss(teacher, task.soft_target_loss, settings.temperature, settings.alpha)
-
-
-def _finished_run(path: str) -> RunFolder:
-    folder = RunFolder(Path(path))
-    if not folder.weights.is_file():
-        raise FileNotFoundError(f"model.init_from: {path} has no {folder.weights.name}; "
-                                f"it must be a finished tfft run folder")
-    return folder
 
 
 def _choose_trainable(backbone, config: RunConfig) -> None:
     if not is_enabled(config.peft):
         apply_freezing(backbone, config.model)
         return
-    if config.model.freeze != "none":
-        raise ValueError(f"peft.method={config.peft.method} freezes the backbone itself; "
-                         f"set model.freeze=none (got '{config.model.freeze}')")
     add_adapter(backbone, config.peft, config.name)
 
 
@@ -197,12 +187,14 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     keras.utils.set_random_seed(config.training.seed)
     task = make_task(config.task, config.task_options, config.data)
     splits = _load_data(config, folder, task, translators)
-    if config.model.init_from:  # its labels, in its order, so its head's weights mean the same
-        task.load(_finished_run(config.model.init_from).path)
-    if config.training.distillation.teacher:  # the teacher's labels, so its outputs line up
-        task.load(check_teacher(config).path)
+    init_run = RunFolder.finished(config.model.init_from, "model.init_from") if config.model.init_from else None
+    teacher_run = check_teacher(config) if config.training.distillation.teacher else None
+    if init_run:  # its labels, in its order, so its head's weights mean the same
+        task.load(init_run.path)
+    if teacher_run:  # the teacher's labels, so its outputs line up
+        task.load(teacher_run.path)
     log(f"mixed precision: {set_precision(config.training.mixed_precision, strategy)}")
-    loaded, model, encoder = _build_model(config, task, strategy)
+    loaded, model, encoder = _build_model(config, task, strategy, init_run)
 
     training = config.training
     train_split = task.encode(encoder, splits.train, training, with_weights=True)
@@ -215,7 +207,8 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     # accuracy, which would count the ignored prompt positions.
     compile_for_training(model, training, steps, task.loss(training), task.metrics, strategy,
                          gradient_method=make_gradient_method(training.adversarial, model),
-                         loss_function=_distillation_loss(training, task, strategy), weighted_metrics=[])
+                         loss_function=_distillation_loss(training, task, strategy, teacher_run),
+                         weighted_metrics=[])
     parameters = trainable_summary(model)
     log(f"{len(splits.train)} training rows ({steps} steps/epoch), "
         f"{len(splits.validation)} validation rows, {parameters['total_parameters']:,} parameters, "

@@ -31,7 +31,7 @@ def folder_callbacks(folder: RunFolder, training: TrainingConfig) -> list[keras.
         EpochCheckpoint(folder.checkpoints, training.keep_checkpoints),
         LearningRateLogger(folder.logs, training.log_every_steps),
         StepTensorBoard(str(folder.logs), update_freq=training.log_every_steps,
-                        profile_batch=profile_range(training.profile_steps)),
+                        profile_batch=training.profile_range),
     ]
 
 
@@ -57,20 +57,6 @@ class StepTensorBoard(keras.callbacks.TensorBoard):
     def on_test_end(self, logs=None):
         with tf.summary.record_if(True):
             super().on_test_end(logs)
-
-
-def profile_range(steps: str | None) -> tuple[int, int] | int:
-    """``"20,25"`` → (20, 25): the steps TensorBoard's profiler traces; 0 (off) for None."""
-    if not steps:
-        return 0
-    try:
-        first, last = (int(part) for part in str(steps).split(","))
-    except ValueError:
-        raise ValueError(f"training.profile_steps must look like 'first,last' (e.g. '20,25'), "
-                         f"got '{steps}'") from None
-    if not 0 < first <= last:
-        raise ValueError(f"training.profile_steps '{steps}': need 0 < first <= last")
-    return first, last
 
 
 def early_stopping(training: TrainingConfig, monitor: str) -> list[keras.callbacks.Callback]:

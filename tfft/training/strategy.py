@@ -33,13 +33,8 @@ from tfft.training.keras_fixes import patch_multi_worker_reduce
 
 logger = logging.getLogger(__name__)
 
-DISTRIBUTE = ("auto", "none", "mirrored", "multi_worker", "tpu")
-
-
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """The strategy ``name`` asks for; logs which one and how many replicas."""
-    if name not in DISTRIBUTE:
-        raise ValueError(f"training.distribute must be one of {DISTRIBUTE}, got '{name}'")
+    """The strategy ``name`` (one of ``CHOICES["training.distribute"]``) asks for; logs which and how many replicas."""
     strategy = _auto_strategy() if name == "auto" else _BUILDERS[name]()
     logger.info(f"distribute={name}: {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
                 f"replica(s){_role_suffix(strategy)}")

@@ -38,6 +38,7 @@ from tfft.data.labels import LabelVocabulary
 from tfft.data.pipeline import EncodedSplit, inference_dataset
 from tfft.data.readers import TextExamples
 from tfft.tasks.classification.masked_mean_pooling import MaskedMeanPooling
+from tfft.tasks.classification.mean_probability import MeanProbability
 from tfft.tasks.classification.sigmoid_f1_score import SigmoidF1Score
 from tfft.tasks.classification.confusion_image import ConfusionMatrixImage, plot_confusion_matrix
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
@@ -96,9 +97,6 @@ class ClassificationTask(Task):
         """``training.class_weights: balanced`` weights rows by inverse class frequency."""
         if not training.class_weights:
             return None
-        if training.class_weights != "balanced":
-            raise ValueError(f"training.class_weights must be 'balanced' or null, "
-                             f"got '{training.class_weights}'")
         counts = np.maximum(targets.sum(axis=0), 1.0)
         per_class = targets.shape[0] / (targets.shape[1] * counts)
         weighted = np.where(targets > 0, per_class[None, :], 0.0)
@@ -213,15 +211,8 @@ class ClassificationTask(Task):
         text = classification_report(y_true, predicted, target_names=names, zero_division=0, digits=4)
         return Report(metrics, text)
 
-    def combine_member_outputs(self, outputs: list[tf.Tensor]) -> tf.Tensor:
-        """Logits whose softmax (sigmoid, multi-label) is the members' mean probability."""
-        logits = [tf.cast(output, tf.float32) for output in outputs]
-        if self.multi_label:
-            mean = tf.reduce_mean(tf.stack([tf.sigmoid(z) for z in logits]), axis=0)
-            mean = tf.clip_by_value(mean, 1e-7, 1 - 1e-7)
-            return tf.math.log(mean) - tf.math.log1p(-mean)
-        mean = tf.reduce_mean(tf.stack([tf.nn.softmax(z, axis=-1) for z in logits]), axis=0)
-        return tf.math.log(tf.maximum(mean, 1e-30))
+    def member_combiner(self) -> MeanProbability:
+        return MeanProbability(self.multi_label)
 
     def serving_outputs(self, model_outputs: tf.Tensor) -> dict[str, tf.Tensor]:
         names = tf.constant(self.vocabulary.names)

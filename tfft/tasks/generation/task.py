@@ -60,6 +60,7 @@ class GenerationTask(Task):
     """Generates a response to each prompt with a GPT-style causal LM."""
 
     name = "generation"
+    backbone_kind = "causal_lm"
     monitor = "val_loss"
     quality_metric = "rougeL"
     option_names = frozenset({"prompt_template", "max_new_tokens", "truncate", "sampler", "num_beams",

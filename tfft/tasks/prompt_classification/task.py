@@ -50,6 +50,7 @@ class PromptClassificationTask(ClassificationTask):
     """Single-label classification read off the masked-LM head's scores of label words."""
 
     name = "prompt_classification"
+    backbone_kind = "masked_lm"
     option_names = frozenset({"template", "label_words"})
 
     def __init__(self, options: dict[str, Any] | None, data):
