@@ -14,11 +14,18 @@ import math
 import keras
 from keras import ops
 
+from tfft.config import CHOICES
+
+DECAYS = CHOICES["training.decay"]
+
+
 @keras.saving.register_keras_serializable(package="tfft")
 class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Peak ``learning_rate`` reached after ``warmup_steps``, decayed to 0 at ``total_steps``."""
 
     def __init__(self, learning_rate: float, warmup_steps: int, total_steps: int, decay: str = "linear"):
+        if decay not in DECAYS:  # also reached from a saved optimizer's config, not only from a run's
+            raise ValueError(f"decay must be one of {', '.join(DECAYS)}, got '{decay}'")
         self.learning_rate = float(learning_rate)
         self.warmup_steps = int(warmup_steps)
         self.total_steps = max(int(total_steps), 1)
