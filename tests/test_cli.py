@@ -10,8 +10,10 @@ from conftest import tiny_overrides, write_csv
 def test_train_prints_where_everything_is(tmp_path, sentiment_files, capsys):
     overrides = tiny_overrides(tmp_path, sentiment_files, **{"training.epochs": 1})
     code = main(["train", *sum((["--set", o] for o in overrides), [])])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0
+    assert "epoch 1/1  step " in captured.err and " rows/s  elapsed " in captured.err  # not a terminal: lines
     assert "tensorboard --logdir" in out and str(tmp_path / "runs" / "tiny" / "logs") in out
     assert "tfft predict" in out and str(tmp_path / "saved_models" / "tiny" / "1") in out
     assert "validation accuracy:" in out and "->" in out
@@ -102,3 +104,18 @@ def test_skip_bad_rows_trains_and_lists_the_lines(tmp_path, capsys):
     assert f"{train_file}: skipped 2 bad row(s) at line(s) 7, 11" in report
     assert "column 'label': value is missing" in report or "column 'label': value is empty" in report
     assert "skipped 2 bad row(s)" in capsys.readouterr().err
+
+
+def test_python_dash_m_tfft_is_the_command_line():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    shown = subprocess.run([sys.executable, "-m", "tfft", "--help"], cwd=root, capture_output=True, text=True,
+                           timeout=120)
+    assert shown.returncode == 0 and "train" in shown.stdout and "serve" in shown.stdout
+    refused = subprocess.run([sys.executable, "-m", "tfft", "train", "--set", "training.epochs=abc"], cwd=root,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2
+    assert "training.epochs='abc' is not allowed: expected an int" in refused.stderr

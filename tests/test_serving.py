@@ -260,3 +260,26 @@ def test_thread_counts_are_set_before_tensorflow_starts_and_refused_after():
     lines = completed.stdout.strip().splitlines()
     assert lines[0] == "1 3"
     assert "set them before any model is loaded" in lines[1]
+
+
+def test_a_tf_serving_command_line_runs_unchanged(tmp_path):
+    from tfft.cli import build_parser
+    from tfft.commands.serve import _batching, server_config
+
+    model = tmp_path / "models" / "sentiment"
+    (model / "1").mkdir(parents=True)
+    batching = tmp_path / "batching_parameters.txt"
+    batching.write_text("max_batch_size { value: 16 }\nbatch_timeout_micros { value: 500 }\n")
+    args = build_parser().parse_args([
+        "serve", "--port=9000", "--rest_api_port=9001", "--model_name=sentiment", f"--model_base_path={model}",
+        "--enable_batching=true", f"--batching_parameters_file={batching}", "--tensorflow_intra_op_parallelism=1",
+        "--file_system_poll_wait_seconds=5"])
+    assert (args.grpc_port, args.rest_port, args.tensorflow_intra_op_parallelism, args.poll_seconds) == (
+        9000, 9001, 1, 5.0)
+    served = server_config(args).model_config_list.config
+    assert [(m.name, m.base_path) for m in served] == [("sentiment", str(model.resolve()))]
+    assert (_batching(args).max_batch_size, _batching(args).batch_timeout_micros) == (16, 500)
+    assert build_parser().parse_args(["serve", str(model), "--enable_batching"]).enable_batching is True
+    assert build_parser().parse_args(["serve", str(model), "--enable_batching=false"]).enable_batching is False
+    with pytest.raises(ValueError, match="only one of them"):
+        server_config(build_parser().parse_args(["serve", str(model), f"--model_base_path={model}"]))

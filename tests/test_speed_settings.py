@@ -1,5 +1,7 @@
 """Speed settings: mixed precision, XLA with few shapes, steps_per_execution, profiling, LR rule."""
 
+import logging
+
 import keras
 import numpy as np
 import pytest
@@ -10,7 +12,9 @@ from conftest import tiny_config
 from tfft.backbones import load_backbone
 from tfft.config import ConfigError, ModelConfig, TrainingConfig, load_config
 from tfft.training.fitting import compile_for_training, effective_learning_rate, pad_multiple
-from tfft.training.precision import auto_precision, cpu_has_bf16, set_precision
+from tfft.hardware import cpu_runs_bfloat16
+from tfft.training import precision
+from tfft.training.precision import auto_precision, set_precision
 from tfft.training.run import train
 
 
@@ -44,13 +48,39 @@ def test_mixed_float16_scales_the_loss_and_keeps_logits_float32(restore_policy):
     assert np.isfinite(loss)
 
 
-def test_auto_precision_follows_the_hardware(tmp_path):
+def test_auto_precision_follows_the_hardware(tmp_path, monkeypatch):
     with_bf16, without = tmp_path / "bf16", tmp_path / "plain"
     with_bf16.write_text("flags\t\t: fpu avx512f avx512_bf16 amx_tile\n")
     without.write_text("flags\t\t: fpu sse2 avx2\n")
-    assert cpu_has_bf16(with_bf16) and not cpu_has_bf16(without)
-    assert not cpu_has_bf16(tmp_path / "missing")
-    assert auto_precision() == ("mixed_bfloat16" if cpu_has_bf16() else "float32")  # no GPU here
+    assert cpu_runs_bfloat16(with_bf16) and cpu_runs_bfloat16(without) is False
+    assert cpu_runs_bfloat16(tmp_path / "missing") is None
+    assert auto_precision() == ("mixed_bfloat16" if cpu_runs_bfloat16() else "float32")  # no GPU here
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [(9, 0)])  # H100: native bfloat16
+    assert auto_precision() == "mixed_bfloat16"
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [(7, 5)])  # T4: float16 + loss scaling
+    assert auto_precision() == "mixed_float16"
+    monkeypatch.setattr(precision, "gpu_compute_capabilities", lambda: [])
+    monkeypatch.setattr(precision, "cpu_runs_bfloat16", lambda: False)
+    assert auto_precision() == "float32"
+
+
+def test_forcing_bfloat16_on_a_cpu_that_emulates_it_warns_once_with_the_fix(monkeypatch, caplog):
+    monkeypatch.setattr(precision, "cpu_runs_bfloat16", lambda: False)
+    try:
+        with caplog.at_level(logging.WARNING, logger="tfft"):
+            assert set_precision("mixed_bfloat16") == "mixed_bfloat16"
+            assert set_precision("auto") == "float32"
+            assert set_precision(None) == "float32"
+        warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+        assert len(warnings) == 1 and "emulated" in warnings[0]
+        assert "training.mixed_precision=auto" in warnings[0]
+        caplog.clear()
+        monkeypatch.setattr(precision, "cpu_runs_bfloat16", lambda: True)
+        with caplog.at_level(logging.WARNING, logger="tfft"):
+            set_precision("mixed_bfloat16")
+        assert not [record for record in caplog.records if record.levelno == logging.WARNING]
+    finally:
+        set_precision("float32")
 
 
 def test_learning_rate_rule_is_explicit():

@@ -30,6 +30,7 @@ import sys
 
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
 from tfft.config import DEFAULT_CONFIG, QUANTIZATION_MODES, ConfigError, load_config
+from tfft.quiet_start import quiet_tensorflow_start
 
 # --- argument groups more than one command takes ---------------------------------------------------
 def _config_arguments(parser: argparse.ArgumentParser, required: bool = False,
@@ -49,6 +50,14 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-pair-column", help="column with the second text of pairs")
     parser.add_argument("--label-column", help="column with the label (default: the run's)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
+
+
+def _flag_value(text: str) -> bool:
+    """A boolean flag's value written the way TF Serving's flags take it (``--enable_batching=true``)."""
+    values = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if text.lower() not in values:
+        raise argparse.ArgumentTypeError(f"expected true or false, got '{text}'")
+    return values[text.lower()]
 
 
 def _batching_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,28 +154,37 @@ def _export(commands) -> None:
 def _serve(commands) -> None:
     parser = commands.add_parser(
         "serve", help="serve exports over TF Serving's REST and gRPC APIs (where TF Serving is not installed)")
+    # Each TF Serving flag is also accepted under TF Serving's own name, so its command lines run unchanged.
     parser.add_argument("models", nargs="*", help="model folders (saved_models/<name>), served under their names")
-    parser.add_argument("--model-config-file", help="a TF Serving models.config with local base paths, "
-                                                    "instead of model folders")
+    parser.add_argument("--model-config-file", "--model_config_file",
+                        help="a TF Serving models.config with local base paths, instead of model folders")
+    parser.add_argument("--model-name", "--model_name", default="default",
+                        help="with --model-base-path: the name to serve it under (default: %(default)s)")
+    parser.add_argument("--model-base-path", "--model_base_path",
+                        help="one model folder served under --model-name, as TF Serving's flag")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
-    parser.add_argument("--rest-port", type=int, default=8501, help="REST port (default: %(default)s)")
-    parser.add_argument("--grpc-port", type=int, default=8500, help="gRPC port (default: %(default)s)")
+    parser.add_argument("--rest-port", "--rest_api_port", type=int, default=8501,
+                        help="REST port (default: %(default)s)")
+    parser.add_argument("--grpc-port", "--port", type=int, default=8500, help="gRPC port (default: %(default)s)")
     parser.add_argument("--keep-versions", type=int, default=1,
                         help="serve the newest N versions of each folder (default: %(default)s)")
-    parser.add_argument("--enable-batching", action="store_true", help="batch concurrent requests per signature")
-    parser.add_argument("--batching-parameters-file", help="TF Serving batching_parameters.txt (implies batching)")
+    parser.add_argument("--enable-batching", "--enable_batching", nargs="?", const=True, default=False,
+                        type=_flag_value, help="batch concurrent requests per signature (TF Serving's "
+                                               "--enable_batching=true works too)")
+    parser.add_argument("--batching-parameters-file", "--batching_parameters_file",
+                        help="TF Serving batching_parameters.txt (implies batching)")
     _batching_arguments(parser)
     parser.add_argument("--num-batch-threads", type=int, default=2,
                         help="batches run at once; 1 fills bigger batches when one batch keeps every core busy "
                              "(default: %(default)s)")
-    parser.add_argument("--tensorflow-intra-op-parallelism", type=int, default=0,
+    parser.add_argument("--tensorflow-intra-op-parallelism", "--tensorflow_intra_op_parallelism", type=int, default=0,
                         help="threads one op may use (TF Serving's flag of that name; 0: TF chooses). 1 serves "
                              "more unbatched concurrent requests per second on few cores")
-    parser.add_argument("--tensorflow-inter-op-parallelism", type=int, default=0,
+    parser.add_argument("--tensorflow-inter-op-parallelism", "--tensorflow_inter_op_parallelism", type=int, default=0,
                         help="ops run at once (TF Serving's flag of that name; 0: TF chooses)")
     parser.add_argument("--max-request-bytes", type=int, default=4 * 1024 * 1024,
                         help="larger request bodies get 413 (default: %(default)s)")
-    parser.add_argument("--poll-seconds", type=float, default=1.0,
+    parser.add_argument("--poll-seconds", "--file_system_poll_wait_seconds", type=float, default=1.0,
                         help="how often to look for new version folders (default: %(default)s)")
 
 
@@ -265,9 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "config", None):  # a bad config fails at once, before TensorFlow loads
             load_config(args.config, args.overrides)
-        commands = importlib.import_module("tfft.commands")
+        with quiet_tensorflow_start():
+            commands = importlib.import_module("tfft.commands")
+            command = importlib.import_module(f"tfft.commands.{args.command}")
         try:
-            return importlib.import_module(f"tfft.commands.{args.command}").run(args)
+            return command.run(args)
         except commands.USER_ERRORS as error:
             return _error(args.command, error)
     except ConfigError as error:

@@ -17,17 +17,22 @@ from tfft.serving.model_registry import config_for_paths
 from tfft.serving.model_server import ModelServer
 
 
-def _server_config(args) -> ModelServerConfig:
+def server_config(args) -> ModelServerConfig:
+    """What to serve: model folders, one ``--model-base-path``, or a ``--model-config-file``."""
+    sources = [bool(args.models), bool(args.model_base_path), bool(args.model_config_file)]
+    if sum(sources) > 1:
+        raise ValueError("give model folders, --model-base-path or --model-config-file, only one of them")
     if args.model_config_file:
-        if args.models:
-            raise ValueError("give model folders or --model-config-file, not both")
         return read_text_proto(Path(args.model_config_file), ModelServerConfig)
-    if not args.models:
-        raise ValueError("tfft serve needs model folders (saved_models/<name>) or --model-config-file")
-    for model in args.models:
-        if not Path(model).is_dir():
-            raise FileNotFoundError(f"model folder {model} does not exist")
-    return config_for_paths([Path(m) for m in args.models], args.keep_versions)
+    if not any(sources):
+        raise ValueError("tfft serve needs model folders (saved_models/<name>), --model-base-path or "
+                         "--model-config-file")
+    folders = [args.model_base_path] if args.model_base_path else args.models
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"model folder {folder} does not exist")
+    names = [args.model_name] if args.model_base_path else None
+    return config_for_paths([Path(folder) for folder in folders], args.keep_versions, names)
 
 
 def _batching(args) -> BatchingOptions | None:
@@ -62,7 +67,7 @@ def set_tensorflow_threads(intra_op: int = 0, inter_op: int = 0) -> None:
 def run(args) -> int:
     """Serves until interrupted (Ctrl-C or SIGTERM)."""
     set_tensorflow_threads(args.tensorflow_intra_op_parallelism, args.tensorflow_inter_op_parallelism)
-    server = ModelServer(_server_config(args), args.host, args.rest_port, args.grpc_port, _batching(args),
+    server = ModelServer(server_config(args), args.host, args.rest_port, args.grpc_port, _batching(args),
                          args.max_request_bytes, args.poll_seconds)
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):

@@ -25,11 +25,11 @@ Example:
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import keras
 
 from tfft.config import QUANTIZATION_MODES
+from tfft.hardware import cpu_runs_bfloat16
 from tfft.peft.adapter_set import switch_of
 from tfft.peft.layer_tree import PeftHost
 
@@ -75,19 +75,6 @@ def _check_no_active_adapter(backbone: keras.Model) -> None:
             f"cannot quantize: adapter '{switch_of(backbone).active}' is still active on "
             f"{len(hosts)} layer(s). Only full fine-tunes and merged LoRA/AdaLoRA runs "
             f"(peft.merge_on_export: true) can be exported as int8 or bfloat16")
-
-
-BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
-
-
-def cpu_runs_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
-    """True if this CPU has AMX-BF16 or AVX512_BF16; None where /proc/cpuinfo cannot tell (not Linux)."""
-    try:
-        text = cpuinfo.read_text(errors="replace")
-    except OSError:
-        return None
-    flags = {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[-1].split()}
-    return any(flag in flags for flag in BFLOAT16_CPU_FLAGS)
 
 
 def _warn_without_bfloat16_hardware() -> None:

@@ -28,11 +28,12 @@ from tfft.serving.servable import Servable
 logger = logging.getLogger("tfft.serving")
 
 
-def config_for_paths(paths: list[Path], keep_versions: int = 1) -> model_server_config_pb2.ModelServerConfig:
-    """A ModelServerConfig serving each folder under its folder name, latest ``keep_versions``."""
+def config_for_paths(paths: list[Path], keep_versions: int = 1,
+                     names: list[str] | None = None) -> model_server_config_pb2.ModelServerConfig:
+    """A ModelServerConfig serving each folder under ``names`` (default: its folder name), latest ``keep_versions``."""
     config = model_server_config_pb2.ModelServerConfig()
-    for path in paths:
-        model = config.model_config_list.config.add(name=Path(path).name, base_path=str(Path(path).resolve()),
+    for path, name in zip(paths, names or [Path(path).name for path in paths]):
+        model = config.model_config_list.config.add(name=name, base_path=str(Path(path).resolve()),
                                                      model_platform="tensorflow")
         model.model_version_policy.latest.num_versions = keep_versions
     return config

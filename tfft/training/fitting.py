@@ -30,6 +30,7 @@ from tfft.config import TrainingConfig
 from tfft.training.accumulation import configure_train_step
 from tfft.training.backup import ResumePoint, restore_backup
 from tfft.training.optimizers import build_optimizer
+from tfft.training.progress_lines import ProgressLines
 from tfft.training.throughput import ThroughputMeter, batch_counts
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ def fit_run(model: keras.Model, make_stream: Callable[[ResumePoint], tf.data.Dat
     with strategy.scope():  # optimizer slots are created on restore
         start = restore_backup(model, backup_dir, steps_per_epoch)
     meter = ThroughputMeter(lambda: batch_counts(make_stream(start).take(steps_per_epoch)))
+    if fit_args.get("verbose") == 2:  # a line per epoch from Keras: not a terminal, so log progress lines too
+        callbacks = [*callbacks, ProgressLines(steps_per_epoch, training.epochs, rows_per_step(training),
+                                               training.log_every_steps)]
     started = time.perf_counter()
     history = fit_resumable(model, make_stream, start, steps_per_epoch, training.epochs,
                             callbacks=[meter, *callbacks],

@@ -173,7 +173,8 @@ def train(config: RunConfig, verbose: str | int = "auto",
 
     Args:
         config: the run description (`tfft.config.load_config`).
-        verbose: Keras' ``fit`` verbosity: 1 a progress bar, 2 a line per epoch.
+        verbose: Keras' ``fit`` verbosity: 1 a progress bar; 2 a line per epoch, plus progress
+            lines logged every ``training.log_every_steps`` steps and at least every 30 s.
         translators: (into the pivot language, back) for ``data.augment.method=back_translation``;
             `tfft.export.translation.back_translators` makes them from exported models.
     """
