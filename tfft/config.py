@@ -74,11 +74,11 @@ class ModelConfig:
     the head) or ``embeddings`` (everything but the word-embedding table).
     """
 
-    backbone: str = "minilm-l6"
-    max_length: int = 128
-    dropout: float = 0.1
-    freeze: str = "none"
-    train_top_layers: int = 2
+    backbone: str = "minilm-l6"  # alias, scratch:<size>, preset folder, Hugging Face folder or keras-hub preset name
+    max_length: int = 128  # tokens per row (texts are cut, long NER/QA contexts split into windows)
+    dropout: float = 0.1  # dropout of the task head
+    freeze: str = "none"  # which backbone weights stay fixed
+    train_top_layers: int = 2  # freeze=top_k: how many of the top encoder layers train
     init_from: str | None = None  # a finished run folder: start from its weights and labels (same task)
     num_layers: int | None = None  # keep only the backbone's lowest N transformer layers (a smaller student)
 
@@ -100,12 +100,12 @@ class AugmentConfig:
     ``rate`` of the words. Without a synonyms file only swap and delete apply.
     """
 
-    method: str = "none"  # none | eda | back_translation
-    copies: int = 1
-    rate: float = 0.1
-    operations: list[str] = field(default_factory=lambda: ["synonym", "insert", "swap", "delete"])
+    method: str = "none"  # EDA word edits or back-translation paraphrases
+    copies: int = 1  # augmented copies of each training row
+    rate: float = 0.1  # share of a row's words each EDA operation touches
+    operations: list[str] = field(default_factory=lambda: ["synonym", "insert", "swap", "delete"])  # to draw from
     synonyms: str | None = None  # text file: one line per word, "word,synonym,synonym,..."
-    seed: int = 0
+    seed: int = 0  # seed of the augmentation draws
     translate_to: str | None = None    # back_translation: export that translates into the pivot language
     translate_back: str | None = None  # back_translation: export that translates the pivot back
 
@@ -134,23 +134,23 @@ class DataConfig:
     """
 
     train: str | list[str] = str(SAMPLE_DATA_DIR / "train.csv")  # pre-training reads a list of corpora
-    validation: str | list[str] | None = None
-    test: str | list[str] | None = None
-    text_column: str = "text"
-    text_pair_column: str | None = None
-    label_column: str = "label"
-    label_delimiter: str | None = None
-    validation_fraction: float = 0.1
-    skip_bad_rows: bool = False
+    validation: str | list[str] | None = None  # file(s) to validate on; null: hold out validation_fraction of train
+    test: str | list[str] | None = None  # file(s) scored after training (metrics.json, test_report.txt)
+    text_column: str = "text"  # column holding the text
+    text_pair_column: str | None = None  # column holding the second text of a pair (null: single texts)
+    label_column: str = "label"  # column holding the label
+    label_delimiter: str | None = None  # multi-label rows: the delimiter between labels (null: | or a JSON list)
+    validation_fraction: float = 0.1  # share of train held out for validation when there is no validation file
+    skip_bad_rows: bool = False  # skip malformed rows (listed in skipped_rows.txt) instead of stopping
     split_seed: int | None = None    # seed of the held-out validation split (default: training.seed)
     replay: str | None = None        # earlier training data; a sample of it is mixed into train
     replay_ratio: float = 1.0        # replayed rows per new training row
     train_sample: int | None = None  # keep a seeded, stratified sample of this many training rows
     train_per_class: int | None = None  # keep a seeded sample of this many rows of each label (few-shot)
     folds: int | None = None         # k-fold cross-validation: validate on fold `fold` of the training rows
-    fold: int = 0
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    tfds_data_dir: str | None = None
+    fold: int = 0  # folds: the fold to validate on
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # augmented copies of training rows
+    tfds_data_dir: str | None = None  # TFDS data directory for tfds: sources (null: TFDS's default)
 
     def __post_init__(self):
         if self.train_sample and self.train_per_class:
@@ -175,10 +175,10 @@ class AdversarialConfig:
     backward passes.
     """
 
-    method: str = "none"  # none | fgm | pgd
+    method: str = "none"  # one gradient step (fgm) or several (pgd)
     epsilon: float = 0.2     # per row; MiniLM-L6's word vectors have norm about 1.1 each
-    steps: int = 3
-    step_size: float = 0.08
+    steps: int = 3  # pgd: steps per training step
+    step_size: float = 0.08  # pgd: norm of each step
 
     def __post_init__(self):
         _check_choices(self, "training.adversarial.")
@@ -197,8 +197,8 @@ class DistillationConfig:
     """
 
     teacher: str | None = None  # a finished tfft run folder
-    temperature: float = 2.0
-    alpha: float = 0.5
+    temperature: float = 2.0  # softening of both distributions
+    alpha: float = 0.5  # weight of the soft-target loss (1 − alpha on the labels)
 
     def __post_init__(self):
         if float(self.temperature) <= 0 or not 0.0 <= float(self.alpha) <= 1.0:
@@ -217,35 +217,35 @@ class TrainingConfig:
     effective batch over ``reference_batch_size``.
     """
 
-    epochs: int = 3
-    batch_size: int = 32
-    gradient_accumulation_steps: int = 1
-    learning_rate: float = 5e-5
-    learning_rate_scaling: str = "none"   # none | linear | sqrt
-    reference_batch_size: int = 32
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    decay: str = "linear"
-    clip_norm: float | None = 1.0
-    label_smoothing: float = 0.0
-    class_weights: str | None = None
-    early_stopping_patience: int | None = None
+    epochs: int = 3  # passes over the training rows
+    batch_size: int = 32  # rows per micro-step, across all replicas
+    gradient_accumulation_steps: int = 1  # micro-batches per optimizer step
+    learning_rate: float = 5e-5  # peak learning rate (AdamW)
+    learning_rate_scaling: str = "none"   # scale learning_rate by the effective batch
+    reference_batch_size: int = 32  # the batch the learning rate was tuned for (learning_rate_scaling)
+    weight_decay: float = 0.01  # AdamW weight decay (not on biases and layer norms)
+    warmup_ratio: float = 0.1  # share of the steps spent warming the learning rate up
+    decay: str = "linear"  # the schedule after warm-up
+    clip_norm: float | None = 1.0  # global gradient-norm clip (null: none)
+    label_smoothing: float = 0.0  # label smoothing of the classification loss
+    class_weights: str | None = None  # balanced: weight rows by inverse class frequency (null: unweighted)
+    early_stopping_patience: int | None = None  # epochs without a better monitor (null: never)
     monitor: str | None = None  # None: the task's headline metric (Task.monitor)
-    seed: int = 42
-    distribute: str = "auto"              # auto | none | mirrored | multi_worker | tpu
-    mixed_precision: str | None = None    # None/float32 | auto | mixed_bfloat16 | mixed_float16
+    seed: int = 42  # seed of initialisation, shuffling and dropout
+    distribute: str = "auto"              # the tf.distribute strategy (auto: by hardware and TF_CONFIG)
+    mixed_precision: str | None = None    # compute dtype; auto picks by hardware (null: float32)
     jit_compile: bool = False             # XLA; batches are then padded to few lengths
     pad_to_multiple_of: int | None = None  # None: 32 with jit_compile, else 1 (pad to the batch's longest)
-    steps_per_execution: int = 1
+    steps_per_execution: int = 1  # train steps per tf.function call
     profile_steps: str | None = None      # e.g. "20,25": TensorBoard profiler trace of those steps
     backup_every_steps: int | None = None  # resume state also every N steps (always at epoch ends)
     data_service: str | None = None       # grpc://host:port of a tf.data service dispatcher
-    length_group_batches: int = 50
-    keep_checkpoints: int = 2
-    evaluate_before: bool = True
-    log_every_steps: int = 10
-    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
-    distillation: DistillationConfig = field(default_factory=DistillationConfig)
+    length_group_batches: int = 50  # batches whose rows are grouped by length (less padding)
+    keep_checkpoints: int = 2  # epoch checkpoints kept
+    evaluate_before: bool = True  # evaluate the untrained model first (the run's 'before' metrics)
+    log_every_steps: int = 10  # TensorBoard and progress-line interval, in steps
+    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)  # FGM / PGD adversarial training
+    distillation: DistillationConfig = field(default_factory=DistillationConfig)  # from a finished run
 
     def __post_init__(self):
         _check_choices(self, "training.")
@@ -271,10 +271,10 @@ class TrainingConfig:
 class ExportConfig:
     """Where and how the TF Serving SavedModel is written."""
 
-    enabled: bool = True
-    dir: str = "saved_models"
-    version: int | None = None
-    warmup_requests: int = 16
+    enabled: bool = True  # write a SavedModel after training
+    dir: str = "saved_models"  # exports go to <dir>/<name>/<version>
+    version: int | None = None  # version number (null: the next free one)
+    warmup_requests: int = 16  # TF Serving warm-up requests written with the export
     quantization: str | None = None  # one of QUANTIZATION_MODES, or null for float32
 
     def __post_init__(self):
@@ -291,7 +291,7 @@ class PeftConfig:
     trains its own weights plus the task head. See `tfft.peft` for each method.
     """
 
-    method: str = "none"
+    method: str = "none"  # the PEFT method (none: train as model.freeze says)
     rank: int = 8                      # lora / dora; adalora's starting rank per matrix
     alpha: float = 16.0                # lora scale is alpha / rank
     dropout: float = 0.0               # on the low-rank path's input
@@ -313,15 +313,15 @@ class PeftConfig:
 class RunConfig:
     """Everything about one run. ``task_options`` is read by the task module."""
 
-    name: str = "support-intents"
-    task: str = "classification"
-    task_options: dict[str, Any] = field(default_factory=dict)
-    output_dir: str = "runs"
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-    export: ExportConfig = field(default_factory=ExportConfig)
-    peft: PeftConfig = field(default_factory=PeftConfig)
+    name: str = "support-intents"  # run folder <output_dir>/<name>, export <export.dir>/<name>
+    task: str = "classification"  # the task module (see Tasks) or, for tfft pretrain, masked_lm / causal_lm
+    task_options: dict[str, Any] = field(default_factory=dict)  # options the task reads (see its page)
+    output_dir: str = "runs"  # where run folders go
+    model: ModelConfig = field(default_factory=ModelConfig)  # backbone and how much of it trains
+    data: DataConfig = field(default_factory=DataConfig)  # files, columns, validation, sampling
+    training: TrainingConfig = field(default_factory=TrainingConfig)  # optimisation, schedule, speed
+    export: ExportConfig = field(default_factory=ExportConfig)  # the SavedModel
+    peft: PeftConfig = field(default_factory=PeftConfig)  # parameter-efficient fine-tuning
 
     def __post_init__(self):
         if self.peft.method != "none" and self.model.freeze != "none":
