@@ -16,7 +16,7 @@ from tfft.tasks import TASKS
 PACKAGE = Path(__file__).resolve().parent.parent / "tfft"
 
 # Units are tfft's first-level packages and modules. A unit may import only the units listed for it.
-FOUNDATION = {"tfft", "config", "backbones", "run_folder", "summaries", "logs", "hardware", "quiet_start"}
+FOUNDATION = {"tfft", "config", "backbones", "run_folder", "summaries", "logs", "hardware", "quiet_start", "heartbeat"}
 SHARED = {"data", "text", "evaluation", "layers"}
 ALLOWED = {
     **{unit: FOUNDATION for unit in FOUNDATION},

@@ -1,4 +1,4 @@
-"""Progress lines for output that is not a terminal: every N steps, at least every 30 s, each epoch's end."""
+"""Progress for output that is not a terminal: training lines every N steps or 30 s, and heartbeats."""
 
 from __future__ import annotations
 
@@ -48,3 +48,20 @@ def test_times_read_as_clock_times():
     line.started, line.first_step = 0.0, 0
     assert line.line(50, 100.0, 0.5) == "epoch 1/3  step 50/100  loss 0.5000  16.0 rows/s  elapsed 1:40  eta 8:20"
     assert line.line(150, 3725.0, None) == "epoch 2/3  step 50/100  1.3 rows/s  elapsed 1:02:05  eta 1:02:05"
+
+
+def test_evaluation_logs_a_heartbeat_when_it_runs_long(monkeypatch, caplog):
+    import tensorflow as tf
+
+    from tfft import heartbeat
+    from tfft.evaluation.local_predict import predict_locally
+
+    monkeypatch.setattr(heartbeat, "EVERY_SECONDS", 0.0)  # every batch counts as long
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    dataset = tf.data.Dataset.from_tensor_slices(np.ones((12, 3), "float32")).batch(4)
+    with caplog.at_level(logging.INFO, logger="tfft"):
+        outputs = predict_locally(model, dataset)
+    assert outputs.shape == (12, 2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tfft.heartbeat"]
+    assert [line.split(",")[0] for line in lines] == [f"evaluating: {i}/3 batches" for i in (1, 2, 3)]
+    assert all(" elapsed, eta " in line for line in lines) and lines[-1].endswith("eta 0:00")

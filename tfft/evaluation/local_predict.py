@@ -19,6 +19,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfft.heartbeat import Heartbeat
+
 
 _STEPS: "weakref.WeakKeyDictionary[keras.Model, tf.types.experimental.GenericFunction]" = \
     weakref.WeakKeyDictionary()
@@ -29,5 +31,10 @@ def predict_locally(model: keras.Model, dataset: tf.data.Dataset):
     if model not in _STEPS:  # one traced function per model, reused by every evaluation
         _STEPS[model] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     step = _STEPS[model]
-    outputs = [tf.nest.map_structure(np.asarray, step(batch)) for batch in dataset]
+    batches = int(dataset.cardinality())
+    beat = Heartbeat("evaluating", batches if batches > 0 else None, "batches")
+    outputs = []
+    for done, batch in enumerate(dataset, 1):
+        outputs.append(tf.nest.map_structure(np.asarray, step(batch)))
+        beat.tick(done)
     return tf.nest.map_structure(lambda *parts: np.concatenate(parts), *outputs)

@@ -18,6 +18,8 @@ from typing import Callable
 
 import keras
 
+from tfft.heartbeat import clock_time
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,18 +53,11 @@ class ProgressLines(keras.callbacks.Callback):
         elapsed = now - self.started
         done = step - self.first_step
         rate = done / elapsed if elapsed > 0 and done > 0 else 0.0
-        eta = _clock_time((total - step) / rate) if rate else "?"
+        eta = clock_time((total - step) / rate) if rate else "?"
         loss_text = f"loss {float(loss):.4f}  " if loss is not None else ""
         return (f"epoch {epoch}/{self.epochs}  step {in_epoch}/{self.steps_per_epoch}  {loss_text}"
-                f"{rate * self.rows_per_step:.1f} rows/s  elapsed {_clock_time(elapsed)}  eta {eta}")
+                f"{rate * self.rows_per_step:.1f} rows/s  elapsed {clock_time(elapsed)}  eta {eta}")
 
     def _global_step(self) -> int:
         return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
-
-def _clock_time(seconds: float) -> str:
-    """``3725`` → ``1:02:05``; ``65`` → ``1:05``."""
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

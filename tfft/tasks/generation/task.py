@@ -40,6 +40,7 @@ import tensorflow as tf
 
 from tfft.backbones import family_model_class
 from tfft.config import ModelConfig, TrainingConfig
+from tfft.heartbeat import Heartbeat
 from tfft.tasks.generation.generation_examples import GenerationExamples, read_generation_examples
 from tfft.data.pipeline import ENCODE_CHUNK, IGNORE_TARGET, EncodedSplit
 from tfft.tasks.generation.generation_metrics import generation_scores
@@ -145,11 +146,13 @@ class GenerationTask(Task):
         generator = self.generator(model, encoder)
         order = np.argsort([len(p) for p in prompts], kind="stable")  # similar lengths share a batch
         texts = [""] * len(prompts)
+        beat = Heartbeat("generating", len(prompts), "prompts")
         for start in range(0, len(order), PREDICT_BATCH):
             rows = order[start:start + PREDICT_BATCH]
             outputs = generator(tf.constant([prompts[i] for i in rows]))
             for row, text in zip(rows, self.predictions_from_outputs({k: v.numpy() for k, v in outputs.items()})):
                 texts[row] = text
+            beat.tick(start + len(rows))
         return texts
 
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]) -> list[str]:

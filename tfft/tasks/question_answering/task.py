@@ -36,6 +36,7 @@ import tensorflow as tf
 from sklearn.model_selection import GroupShuffleSplit
 
 from tfft.config import ModelConfig, TrainingConfig
+from tfft.heartbeat import Heartbeat
 from tfft.data.pipeline import EncodedSplit
 from tfft.tasks.question_answering.squad import QAExamples, read_squad
 from tfft.evaluation.report import Report
@@ -147,6 +148,7 @@ class QuestionAnsweringTask(Task):
         run = tf.function(lambda q, c: self.answers(model, encoder, q, c), reduce_retracing=True)
         order = np.argsort([len(c) for c in examples.contexts], kind="stable")
         predictions: list[Prediction] = [("", -1, -1)] * len(examples)
+        beat = Heartbeat("answering", len(examples), "questions")
         for start in range(0, len(order), PREDICT_EXAMPLES):
             rows = order[start:start + PREDICT_EXAMPLES]
             outputs = run(tf.constant([examples.questions[i] for i in rows]),
@@ -154,6 +156,7 @@ class QuestionAnsweringTask(Task):
             batch = self.predictions_from_outputs({k: v.numpy() for k, v in outputs.items()})
             for row, prediction in zip(rows, batch):
                 predictions[row] = prediction
+            beat.tick(start + len(rows))
         return predictions
 
     def predictions_from_outputs(self, outputs: dict[str, np.ndarray]) -> list[Prediction]:
