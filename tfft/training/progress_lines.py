@@ -18,7 +18,7 @@ from typing import Callable
 
 import keras
 
-from tfft.heartbeat import clock_time
+from tfft.heartbeat import EVERY_SECONDS, clock_time
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class ProgressLines(keras.callbacks.Callback):
     """Logs ``epoch e/E  step s/S  loss ...  rows/s  elapsed  eta`` as training goes."""
 
     def __init__(self, steps_per_epoch: int, epochs: int, rows_per_step: int, every_steps: int,
-                 every_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic):
+                 every_seconds: float = EVERY_SECONDS, clock: Callable[[], float] = time.monotonic):
         super().__init__()
         self.steps_per_epoch, self.epochs, self.rows_per_step = steps_per_epoch, epochs, rows_per_step
         self.every_steps, self.every_seconds, self.clock = max(int(every_steps), 1), every_seconds, clock
@@ -60,4 +60,3 @@ class ProgressLines(keras.callbacks.Callback):
 
     def _global_step(self) -> int:
         return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-
