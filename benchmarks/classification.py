@@ -25,7 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recipe import last_json_line, write_first_rows, write_results  # noqa: E402
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from recipe import last_json_line, write_first_rows  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 
 DEFAULT_PEER_DIR = ROOT.parent / "shared" / "bench"
 DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
@@ -40,7 +43,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-len", type=int, default=128)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--mixed-precision", default=None, help="e.g. mixed_bfloat16 (tfft only)")
+    parser.add_argument("--mixed-precision", default="auto",
+                        help="tfft's training.mixed_precision: auto (the default), float32 or mixed_bfloat16")
     parser.add_argument("--no-peers", action="store_true", help="run tfft only")
     parser.add_argument("--peer-dir", default=str(DEFAULT_PEER_DIR))
     parser.add_argument("--hf-python", default=str(DEFAULT_HF_PYTHON),
@@ -60,13 +64,16 @@ def run_tfft(args, work: Path) -> dict:
         "data.text_column=sentence", "data.label_column=label",
         f"training.epochs={args.epochs}", f"training.batch_size={args.batch_size}",
         f"training.learning_rate={args.lr}", f"training.seed={args.seed}",
-        f"training.mixed_precision={args.mixed_precision or 'null'}", "training.evaluate_before=false", "training.keep_checkpoints=1", "export.enabled=false",
+        f"training.mixed_precision={args.mixed_precision}", "training.evaluate_before=false", "training.keep_checkpoints=1", "export.enabled=false",
     ]
     started = time.perf_counter()
     result = train(load_config(None, overrides), verbose=2)
     throughput = result.metrics["training"]["throughput_first_epoch"]
+    import keras
+
     return {
-        "framework": f"tfft ({args.mixed_precision or 'float32'})",
+        "framework": f"tfft ({keras.mixed_precision.global_policy().name})",
+        "mixed_precision_setting": args.mixed_precision,
         "train_examples_per_s": throughput["examples_per_second"],
         "train_tokens_per_s": throughput["tokens_per_second"],
         "dev_accuracy": result.metrics["validation"]["after"]["accuracy"],
@@ -118,7 +125,7 @@ def main() -> None:
             if peer is not None:
                 rows.append(peer)
     print(table(rows))
-    print(f"wrote {write_results(Path(args.output), 'classification', rows)}", file=sys.stderr)
+    print(f"wrote {write_record('classification', rows, Path(args.output))}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
 from benchmarks.interleaved import WARMUP_CALLS, interleaved_batch1_ms  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 from benchmarks.serving_latency import dev_sentences  # noqa: E402
 
 
@@ -45,6 +48,7 @@ def main() -> None:
         print(f"| {name} | {p50['signature']:.2f} | {p50['session']:.2f} | "
               f"{p50['signature'] / first['signature']:.3f} | {p50['session'] / first['session']:.3f} |")
     print(json.dumps(medians))
+    write_record("compare_exports", medians)
 
 
 if __name__ == "__main__":

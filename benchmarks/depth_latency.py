@@ -25,7 +25,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
 from benchmarks.interleaved import WARMUP_CALLS, interleaved_batch1_ms  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 from benchmarks.serving_latency import dev_sentences  # noqa: E402
 from tfft.backbones import keep_lower_layers, load_backbone  # noqa: E402
 from tfft.config import DataConfig, ModelConfig  # noqa: E402
@@ -76,6 +79,7 @@ def main() -> None:
             print(f"| {pooling} | {depth} | {p50['signature']:.2f} | {p50['session']:.2f} | "
                   f"{reference['signature'] / p50['signature']:.2f} | {reference['session'] / p50['session']:.2f} |")
     print(json.dumps(medians))
+    write_record("depth_latency", medians)
 
 
 if __name__ == "__main__":

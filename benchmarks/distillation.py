@@ -25,8 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
 from benchmarks.quantization import measure_exports, print_table, timing_texts  # noqa: E402
-from benchmarks.recipe import write_results  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 from tfft.config import QUANTIZATION_MODES  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
 
@@ -61,7 +63,7 @@ def main() -> None:
           f"batch-32 {summary['batch32_speedup']}x faster")
     payload = {"teacher_run": args.teacher, "student_run": args.student, "quantization": args.quantize,
                **results, **summary}
-    write_results(ROOT / "benchmarks" / "results", "distillation", payload)
+    write_record("distillation", payload)
     print(json.dumps(payload))
 
 

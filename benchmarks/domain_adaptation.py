@@ -26,6 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
+
 SOURCE = ROOT.parent / "shared" / "data" / "financial_phrasebank" / "Sentences_50Agree.txt"
 PREPARED = ROOT / "runs" / "data" / "financial_phrasebank"
 
@@ -85,6 +89,7 @@ def main() -> None:
         "total_seconds": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(report, indent=2))
+    write_record("domain_adaptation", report)
 
 
 if __name__ == "__main__":

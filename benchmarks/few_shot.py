@@ -31,7 +31,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recipe import write_results  # noqa: E402
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
 from tfft.config import load_config  # noqa: E402
 
 METHOD_OVERRIDES = {
@@ -80,7 +82,7 @@ def main() -> None:
         per_seed = " / ".join(f"{100 * row['accuracy']:.2f}" for row in mine)
         print(f"| {method} | {mean_std([row['accuracy'] for row in mine])} | {per_seed} | "
               f"{mean_std(zero) if zero else '–'} |")
-    write_results(ROOT / "benchmarks" / "results", "few_shot", rows)
+    write_record("few_shot", rows)
     print(json.dumps(rows))
 
 

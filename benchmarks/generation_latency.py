@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
 
 
 def main() -> None:
@@ -47,14 +54,16 @@ def main() -> None:
         tokens.append(count)
         if count:
             per_token.append(seconds * 1000 / count)
-    print(json.dumps({
+    figures = {
         "export": str(versions[-1]), "calls": len(per_call),
         "ms_per_token_p50": round(float(np.percentile(per_token, 50)), 2),
         "ms_per_token_p90": round(float(np.percentile(per_token, 90)), 2),
         "ms_per_call_p50": round(float(np.percentile(per_call, 50)), 1),
         "mean_generated_tokens": round(float(np.mean(tokens)), 1),
         "tokens_per_second_batch1": round(float(sum(tokens) / (sum(per_call) / 1000)), 1),
-    }))
+    }
+    print(json.dumps(figures))
+    write_record("generation_latency", figures)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.record import make_record  # noqa: E402
+
 MINILM_L6 = dict(vocabulary_size=30522, num_layers=6, num_heads=12, hidden_dim=384,
                  intermediate_dim=1536, max_sequence_length=512)
 PAD_MULTIPLE = 16  # few distinct shapes, so XLA compiles each once
@@ -314,7 +318,7 @@ def measure(ids: Path, output: Path, steps: int, calls: int, sections=SECTIONS) 
     except ImportError as error:
         results["torch"] = f"not measured: {error}"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2))
+    output.write_text(json.dumps(make_record("gpu_check", results), indent=2))
     print_table(results)
     return results
 

@@ -36,7 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recipe import write_results  # noqa: E402
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
 from tfft.config import load_config  # noqa: E402
 from tfft.evaluation.robustness import DEFAULT_SYNONYMS  # noqa: E402
 
@@ -132,7 +134,7 @@ def main() -> None:
                      for kind in PERTURBATIONS]
         print(f"| {row['method']} | {100 * row['accuracy']:.2f} | {delta} | {' | '.join(perturbed)} | "
               f"{100 * row['macro_f1']:.2f} | {row['seconds']} |")
-    write_results(ROOT / "benchmarks" / "results", "little_data", rows)
+    write_record("little_data", rows)
     print(json.dumps(rows))
 
 

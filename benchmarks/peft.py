@@ -25,7 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recipe import last_json_line, write_first_rows, write_results  # noqa: E402
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from recipe import last_json_line, write_first_rows  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 
 ALL_LINEAR = ("[query,key,value,attention_output,feedforward_intermediate_dense,"
               "feedforward_output_dense]")
@@ -135,7 +138,7 @@ def main() -> None:
         rows.append(last_json_line(done.stdout))
         print(table(rows, args.metric), file=sys.stderr, flush=True)
     print(table(rows, args.metric))
-    path = write_results(Path(args.output), "peft", {"argv": sys.argv[1:], "rows": rows})
+    path = write_record("peft", {"argv": sys.argv[1:], "rows": rows}, Path(args.output))
     print(f"wrote {path}", file=sys.stderr)
 
 

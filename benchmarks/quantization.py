@@ -25,8 +25,10 @@ import tensorflow as tf
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
 from benchmarks.interleaved import WARMUP_CALLS, interleaved_batch1_ms  # noqa: E402
-from benchmarks.recipe import write_results  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 from tfft.commands.evaluate import evaluate_export  # noqa: E402
 from tfft.export.from_run import export_run  # noqa: E402
 from tfft.export.loaded import LoadedExport  # noqa: E402
@@ -115,7 +117,7 @@ def main() -> None:
               f"({summary['batch1_session_speedup']}x in a session), "
               f"batch-32 {summary['batch32_speedup']}x as fast; accuracy {summary['accuracy_change_points']:+} points")
     payload = {"run": args.run, **results, "against_float32": summaries}
-    write_results(ROOT / "benchmarks" / "results", "quantization", payload)
+    write_record("quantization", payload)
     print(json.dumps(payload))
 
 

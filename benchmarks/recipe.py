@@ -19,6 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
+
 
 DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
 
@@ -56,15 +60,6 @@ def parse_args(description: str, config: str) -> argparse.Namespace:
 def last_json_line(stdout: str) -> dict:
     """The figures a benchmark process printed: its final stdout line, as JSON."""
     return json.loads(stdout.strip().splitlines()[-1])
-
-
-def write_results(folder: Path, name: str, payload) -> Path:
-    """Writes ``payload`` to ``folder/<name>-<timestamp>.json``; returns that path."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    return path
 
 
 def run_peer(hf_python: str, script: str, arguments: list[str]) -> dict:
@@ -110,6 +105,7 @@ def run(description: str, config: str, keys: tuple[str, ...], peer=None, trainer
         result = {"run": str(outcome.run_dir), **headline(outcome.metrics, keys),
                   "total_seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(result))
+    other = None
     if args.peer and peer is not None:
         other = peer(args)
         print(json.dumps(other))
@@ -117,4 +113,5 @@ def run(description: str, config: str, keys: tuple[str, ...], peer=None, trainer
             ratio = result["train_tokens_per_second"] / other["train_tokens_per_second"]
             print(f"tfft / {other.get('framework', 'peer')} training tokens/s: {ratio:.2f}x "
                   f"({result['train_tokens_per_second']:,.0f} vs {other['train_tokens_per_second']:,.0f})")
+    write_record(Path(sys.argv[0]).stem, {"tfft": result, "peer": other})
     return result

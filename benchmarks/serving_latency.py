@@ -30,9 +30,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
 from benchmarks.classification import DEFAULT_HF_PYTHON  # noqa: E402
 from benchmarks.session_runner import SessionSignature  # noqa: E402
-from recipe import write_results  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -162,7 +164,7 @@ def main() -> None:
         mine = ours[size]["p50_ms"] / row["p50_ms"]
         in_session = f"{session['p50_ms'] / row['p50_ms']:.2f}" if size == "batch 1" else ""
         print(f"| {row['name']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {mine:.2f} | {in_session} |")
-    write_results(ROOT / "benchmarks" / "results", "serving_latency", rows)
+    write_record("serving_latency", rows)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recipe import write_results  # noqa: E402
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
 from benchmarks.serving_latency import timed  # noqa: E402
 from tfft.serving.load_generator import run_load  # noqa: E402
 
@@ -150,7 +152,7 @@ def main() -> None:
     payload = {"model": args.model, "texts": args.texts or args.data_dir, "clients": args.clients, "seconds": args.seconds,
                "no_batching": unbatched, "batching": batched, "throughput_ratio": round(ratio, 2),
                "direct_rows_per_second": direct}
-    write_results(ROOT / "benchmarks" / "results", "serving_load", payload)
+    write_record("serving_load", payload)
     print(json.dumps(payload))
 
 

@@ -28,7 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recipe import last_json_line, write_first_rows, write_results  # noqa: E402
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from recipe import last_json_line, write_first_rows  # noqa: E402
+from benchmarks.record import write_record  # noqa: E402
 
 # name -> overrides of the sst2 recipe; "fp32" is the baseline every row is compared with.
 SETTINGS: dict[str, list[str]] = {
@@ -43,9 +46,6 @@ SETTINGS: dict[str, list[str]] = {
 }
 MODELS = {"minilm-l6": {"steps": 60, "warmup": 10}, "scratch:base": {"steps": 12, "warmup": 4}}
 # real tokens/s on the same 4,096 SST-2 rows, batch 32, MiniLM-L6 (../shared/bench/README.md, mean of two runs)
-PEERS = {"HF + PyTorch, length-grouped": 1455.5, "keras-hub, plain": 209.0}
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", required=True, help="folder with SST-2's train.tsv")
@@ -136,18 +136,15 @@ def run_row(args, model: str, setting: str) -> dict:
 
 
 def table(rows: list[dict], peaks: dict[str, float]) -> str:
-    lines = ["| model | setting | real tok/s | vs fp32 | model TFLOP/s | % of matmul peak | "
-             + " | ".join(f"vs {peer}" for peer in PEERS) + " |",
-             "|---|---|---|---|---|---|" + "---|" * len(PEERS)]
+    lines = ["| model | setting | real tok/s | vs fp32 | model TFLOP/s | % of matmul peak |",
+             "|---|---|---|---|---|---|"]
     for row in rows:
         base = next(r for r in rows if r["model"] == row["model"] and r["setting"] == "fp32")
         peak = peaks["bfloat16" if row["precision"] == "mixed_bfloat16" else "float32"]
-        peers = " | ".join(f"{row['tokens_per_second'] / rate:.2f}×" if row["model"] == "minilm-l6" else "–"
-                           for rate in PEERS.values())
         lines.append(f"| {row['model']} | {row['setting']} | {row['tokens_per_second']:,.0f} | "
                      f"{row['tokens_per_second'] / base['tokens_per_second']:.2f}× | "
                      f"{row['model_flops_per_second'] / 1e12:.3f} | "
-                     f"{100 * row['model_flops_per_second'] / peak:.1f}% | {peers} |")
+                     f"{100 * row['model_flops_per_second'] / peak:.1f}% |")
     return "\n".join(lines)
 
 
@@ -168,7 +165,7 @@ def main() -> None:
             rows.append(run_row(args, model, setting))
             print(f"{model} / {setting}: {rows[-1]['tokens_per_second']:,.0f} real tok/s", flush=True)
     print(table(rows, peaks))
-    print(f"written to {write_results(Path(args.output), 'throughput', {'peaks': peaks, 'rows': rows})}")
+    print(f"written to {write_record('throughput', {'peaks': peaks, 'rows': rows}, Path(args.output))}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
+
+from benchmarks.record import write_record  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -57,6 +61,9 @@ def main() -> None:
              "--prompts", str(ROOT.parent / "shared" / "data" / "multi30k" / "val.en"), "--n", "50"],
             capture_output=True, text=True)
         print(latency.stdout.strip() or latency.stderr[-2000:])
+        if latency.returncode == 0:
+            report["generation_latency"] = json.loads(latency.stdout.strip().splitlines()[-1])
+    write_record("translation", report)
 
 
 if __name__ == "__main__":

@@ -103,3 +103,9 @@ def test_relative_links_and_repository_paths_exist(page):
     paths = [path for path in REPO_PATH.findall(text) if not re.search(r"[<*…]|\.\.\.", path)]
     missing += [path for path in paths if not (ROOT / path.rstrip(".")).exists()]
     assert not missing, f"{page.relative_to(ROOT)} names what does not exist: {missing}"
+
+
+def test_the_benchmarks_page_and_the_readme_headline_are_what_the_records_give():
+    completed = subprocess.run([sys.executable, "benchmarks/report.py", "--check"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr

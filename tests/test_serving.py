@@ -279,6 +279,7 @@ def test_a_tf_serving_command_line_runs_unchanged(tmp_path):
     served = server_config(args).model_config_list.config
     assert [(m.name, m.base_path) for m in served] == [("sentiment", str(model.resolve()))]
     assert (_batching(args).max_batch_size, _batching(args).batch_timeout_micros) == (16, 500)
+    assert build_parser().parse_args(["serve", str(model), "--rest_api_port=0"]).rest_port is None  # gRPC only
     assert build_parser().parse_args(["serve", str(model), "--enable_batching"]).enable_batching is True
     assert build_parser().parse_args(["serve", str(model), "--enable_batching=false"]).enable_batching is False
     with pytest.raises(ValueError, match="only one of them"):

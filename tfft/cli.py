@@ -60,6 +60,17 @@ def _flag_value(text: str) -> bool:
     return values[text.lower()]
 
 
+def _rest_port(text: str) -> int | None:
+    """A REST port, or None for 0: TF Serving's ``--rest_api_port=0`` serves gRPC only."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got '{text}'") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 0..65535, got {port}")
+    return port or None
+
+
 def _batching_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-batch-size", type=int, default=32, help="rows per batch (default: %(default)s)")
     parser.add_argument("--batch-timeout-micros", type=int, default=2000,
@@ -163,8 +174,8 @@ def _serve(commands) -> None:
     parser.add_argument("--model-base-path", "--model_base_path",
                         help="one model folder served under --model-name, as TF Serving's flag")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
-    parser.add_argument("--rest-port", "--rest_api_port", type=int, default=8501,
-                        help="REST port (default: %(default)s)")
+    parser.add_argument("--rest-port", "--rest_api_port", type=_rest_port, default=8501,
+                        help="REST port; 0 serves gRPC only, as in TF Serving (default: %(default)s)")
     parser.add_argument("--grpc-port", "--port", type=int, default=8500, help="gRPC port (default: %(default)s)")
     parser.add_argument("--keep-versions", type=int, default=1,
                         help="serve the newest N versions of each folder (default: %(default)s)")

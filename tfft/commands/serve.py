@@ -76,7 +76,8 @@ def run(args) -> int:
     for name in server.registry.models:
         versions = [row[0] for row in server.registry.status(name) if row[1] == "AVAILABLE"]
         print(f"serving {name} versions {versions}", flush=True)
-    print(f"REST  http://{args.host}:{server.rest_port}/v1/models/<name>[:predict]", flush=True)
+    if server.rest_port is not None:
+        print(f"REST  http://{args.host}:{server.rest_port}/v1/models/<name>[:predict]", flush=True)
     print(f"gRPC  {args.host}:{server.grpc_port} (tensorflow.serving.PredictionService)", flush=True)
     print(f"batching: {server.service.batching or 'off'}; metrics at /monitoring/prometheus/metrics; "
           f"Ctrl-C stops", flush=True)

@@ -1,0 +1,183 @@
+#!/usr/bin/env python
+"""Render docs/benchmarks.md and the README's headline table from committed benchmark records.
+
+``benchmarks/report_template.md`` is the page's text; each line
+``<!-- record: NAME.json -->`` in it becomes the table of
+``benchmarks/results/NAME.json`` followed by the machine, versions, commit, date
+and command that record holds. In ``README.md`` the lines between
+``<!-- headline:start -->`` and ``<!-- headline:end -->`` become the headline
+table, from the records `HEADLINE` names.
+
+    python benchmarks/report.py            # rewrite docs/benchmarks.md and the README's table
+    python benchmarks/report.py --check    # exit 1 if either is not what the records give
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+TEMPLATE = ROOT / "benchmarks" / "report_template.md"
+PAGE = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"
+RECORD_LINE = re.compile(r"^<!-- record: (\S+\.json) -->$", re.M)
+HEADLINE = re.compile(r"(<!-- headline:start -->\n).*?(<!-- headline:end -->)", re.S)
+# The records the README's headline table is made of.
+HEADLINE_RECORDS = {"training": "classification-20261203-170819.json",
+                    "training_bf16": "classification-20261203-171317.json",
+                    "latency": "serving_latency-20261203-172151.json"}
+
+NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
+
+
+def load(name: str, folder: Path = RESULTS) -> dict:
+    path = folder / name
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such record (the template or HEADLINE_RECORDS names it)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def describe_machine(machine: dict) -> str:
+    """'AMD EPYC, 2 cores, AVX2 + FMA (no AVX-512, no native bfloat16), 23.5 GiB, no GPU'."""
+    flags = machine.get("cpu_flags", [])
+    simd = " + ".join(flag.upper() for flag in flags) or "no AVX2"
+    missing = []
+    if "avx512f" not in flags:
+        missing.append("no AVX-512")
+    if not NATIVE_BF16_FLAGS & set(flags):
+        missing.append("no native bfloat16")
+    if "amx_tile" not in flags and "avx512f" in flags:
+        missing.append("no AMX")
+    extra = f" ({', '.join(missing)})" if missing else ""
+    return (f"{machine.get('cpu')}, {machine.get('cores')} cores, {simd}{extra}, "
+            f"{machine.get('memory_gib')} GiB, {machine.get('gpu') or 'no GPU'}")
+
+
+def provenance(record: dict, name: str) -> str:
+    versions = record.get("versions", {})
+    libraries = ", ".join(f"{key} {value}" for key, value in versions.items() if key != "python")
+    commit = (record.get("commit") or "unknown")[:12]
+    return (f"*Machine: {describe_machine(record['machine'])}. {libraries}; tfft `{commit}`; "
+            f"{record['date'][:10]}. Command: `{record['command']}`. Record: `benchmarks/results/{name}`.*")
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def classification_table(figures: list[dict]) -> str:
+    ours = figures[0]
+    rows = [[row["framework"], f"{row['train_examples_per_s']:.1f}", f"{row['train_tokens_per_s']:,.0f}",
+             f"{row['dev_accuracy']:.4f}", f"{ours['train_tokens_per_s'] / row['train_tokens_per_s']:.2f}×"]
+            for row in figures]
+    return markdown_table(["framework", "train rows/s", "real tokens/s", "dev accuracy",
+                           f"{ours['framework']} / this (tokens/s)"], rows)
+
+
+def serving_latency_table(figures: list[dict]) -> str:
+    by_size = {}
+    for row in figures:
+        size = row["name"].split(", ")[-1]
+        by_size.setdefault(size, row)  # the first row of each size is tfft's
+    rows = [[row["name"], f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", row["calls"],
+             f"{by_size[row['name'].split(', ')[-1]]['p50_ms'] / row['p50_ms']:.2f}×"] for row in figures]
+    return markdown_table(["what", "p50 ms", "p99 ms", "calls", "tfft export / this (p50)"], rows)
+
+
+def throughput_table(figures: dict) -> str:
+    peaks = figures["peaks"]
+    rows = []
+    for row in figures["rows"]:
+        base = next(r for r in figures["rows"] if r["model"] == row["model"] and r["setting"] == "fp32")
+        peak = peaks["bfloat16" if row["precision"] == "mixed_bfloat16" else "float32"]
+        rows.append([row["model"], row["setting"], f"{row['tokens_per_second']:,.0f}",
+                     f"{row['tokens_per_second'] / base['tokens_per_second']:.2f}×",
+                     f"{row['model_flops_per_second'] / 1e9:,.0f}", f"{100 * row['model_flops_per_second'] / peak:.1f}%"])
+    measured = ", ".join(f"{dtype} {value / 1e9:,.0f} GFLOP/s" for dtype, value in peaks.items())
+    return (f"Matmul peak (2048² products) in the same run: {measured}.\n\n"
+            + markdown_table(["model", "setting", "real tokens/s", "vs fp32", "model GFLOP/s",
+                              "of its dtype's matmul peak"], rows))
+
+
+def generic_table(figures) -> str:
+    """A table of any record: a list of flat dicts by column, a dict by key."""
+    if isinstance(figures, list) and figures and all(isinstance(row, dict) for row in figures):
+        columns = list(dict.fromkeys(key for row in figures for key in row))
+        return markdown_table(columns, [[row.get(key, "") for key in columns] for row in figures])
+    if isinstance(figures, dict):
+        return markdown_table(["figure", "value"], [[key, json.dumps(value)] for key, value in figures.items()])
+    return f"`{json.dumps(figures)}`"
+
+
+TABLES: dict[str, Callable] = {"classification": classification_table,
+                               "serving_latency": serving_latency_table,
+                               "throughput": throughput_table}
+
+
+def render_record(name: str, folder: Path = RESULTS) -> str:
+    record = load(name, folder)
+    table = TABLES.get(record["benchmark"], generic_table)(record["figures"])
+    return f"{table}\n\n{provenance(record, name)}"
+
+
+def render_page(template: str, folder: Path = RESULTS) -> str:
+    header = ("<!-- Generated by `python benchmarks/report.py` from benchmarks/report_template.md and "
+              "the records in benchmarks/results/: edit those, not this page. -->\n")
+    return header + RECORD_LINE.sub(lambda match: render_record(match.group(1), folder), template)
+
+
+def headline_table(folder: Path = RESULTS) -> str:
+    """The README's table: training and batch-1 latency against Hugging Face + PyTorch."""
+    training = load(HEADLINE_RECORDS["training"], folder)
+    bf16 = load(HEADLINE_RECORDS["training_bf16"], folder)["figures"][0]
+    latency = load(HEADLINE_RECORDS["latency"], folder)
+    ours, peer = training["figures"][0], next(row for row in training["figures"] if "PyTorch" in row["framework"])
+    times = {row["name"]: row["p50_ms"] for row in latency["figures"]}
+    session = times["tfft export in a session (TF Serving's path), batch 1"]
+    torch = times["HF + PyTorch, batch 1"]
+    rows = [[f"training, {ours['framework']} (rows/s, batch 32)", f"{ours['train_examples_per_s']:.1f}",
+             f"{peer['train_examples_per_s']:.1f}", f"{ours['train_examples_per_s'] / peer['train_examples_per_s']:.2f}×"],
+            [f"training, {bf16['framework']} forced (rows/s)", f"{bf16['train_examples_per_s']:.1f}", "",
+             f"{bf16['train_examples_per_s'] / ours['train_examples_per_s']:.2f}× of float32"],
+            ["batch-1 latency on TF Serving's path (ms, p50)", f"{session:.2f}", f"{torch:.2f}",
+             f"{session / torch:.2f}×"]]
+    return (markdown_table(["", "tfft", "HF + PyTorch", "ratio"], rows)
+            + f"\n\nMachine: {describe_machine(training['machine'])}; {training['date'][:10]}.\n")
+
+
+def render_readme(readme: str, folder: Path = RESULTS) -> str:
+    if not HEADLINE.search(readme):
+        raise SystemExit(f"{README}: no <!-- headline:start --> ... <!-- headline:end --> block")
+    return HEADLINE.sub(lambda match: match.group(1) + headline_table(folder) + match.group(2), readme)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if a page differs from its rendering")
+    args = parser.parse_args()
+    stale = []
+    for path, rendered in ((PAGE, render_page(TEMPLATE.read_text(encoding="utf-8"))),
+                           (README, render_readme(README.read_text(encoding="utf-8")))):
+        if path.read_text(encoding="utf-8") == rendered:
+            continue
+        if args.check:
+            stale.append(path)
+        else:
+            path.write_text(rendered, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+    for path in stale:
+        print(f"{path.relative_to(ROOT)} is not what the records give: run python benchmarks/report.py",
+              file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
