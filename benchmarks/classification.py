@@ -46,6 +46,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mixed-precision", default="auto",
                         help="tfft's training.mixed_precision: auto (the default), float32 or mixed_bfloat16")
     parser.add_argument("--no-peers", action="store_true", help="run tfft only")
+    parser.add_argument("--peers", nargs="+", choices=("keras-hub", "hf"), default=["keras-hub", "hf"],
+                        help="which peers to run (default: both)")
     parser.add_argument("--peer-dir", default=str(DEFAULT_PEER_DIR))
     parser.add_argument("--hf-python", default=str(DEFAULT_HF_PYTHON),
                         help="python of a venv with torch + transformers (skipped if missing)")
@@ -117,10 +119,12 @@ def main() -> None:
         rows = [run_tfft(args, Path(tmp))]
     if not args.no_peers:
         peer_dir = Path(args.peer_dir)
-        for python, script, name in [
-            (sys.executable, peer_dir / "peer_keras_hub.py", "keras-hub plain (pad 128)"),
-            (args.hf_python, peer_dir / "peer_hf_torch.py", "HF + PyTorch (dynamic pad, length-grouped)"),
+        for key, python, script, name in [
+            ("keras-hub", sys.executable, peer_dir / "peer_keras_hub.py", "keras-hub plain (pad 128)"),
+            ("hf", args.hf_python, peer_dir / "peer_hf_torch.py", "HF + PyTorch (dynamic pad, length-grouped)"),
         ]:
+            if key not in args.peers:
+                continue
             peer = run_peer(python, script, args, name)
             if peer is not None:
                 rows.append(peer)

@@ -20,6 +20,8 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
+from tfft.text.token_ids import ids_of
+
 logger = logging.getLogger(__name__)
 
 TOKENIZE_CHUNK = 2048
@@ -27,7 +29,8 @@ TOKENIZE_CHUNK = 2048
 
 def tokenize_documents(tokenizer, documents: Sequence[str], source: str = "") -> list[np.ndarray]:
     """Token ids of each document, tokenized in graph-mode chunks with progress."""
-    tokenize = tf.function(lambda texts: tokenizer(texts))
+    token_ids = ids_of(tokenizer)
+    tokenize = tf.function(lambda texts: token_ids(texts))
     ids: list[np.ndarray] = []
     for start in range(0, len(documents), TOKENIZE_CHUNK):
         ragged = tokenize(tf.constant(list(documents[start:start + TOKENIZE_CHUNK])))

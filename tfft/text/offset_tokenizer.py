@@ -1,12 +1,13 @@
 """WordPiece tokenization that keeps each token's character offsets, in the graph.
 
 Token-level tasks must map tokens back to the input text (an entity's start
-and end, an answer's span). keras-hub's tokenizers drop offsets, so this class
-rebuilds BERT tokenization from tensorflow-text ops that stock TF Serving links:
-``FastBertNormalizer`` (lower-casing and accent stripping, with a map back to
-the original bytes) and ``FastWordpieceTokenizer`` (BERT pre-tokenization and
-WordPiece, with offsets). It uses the backbone tokenizer's vocabulary, so the
-ids mean what the pretrained embeddings expect. Training features and the
+and end, an answer's span), and every task's ids must be the ones the
+pretrained embeddings were trained on. This class is BERT tokenization built
+from ops that stock TF Serving links: `tfft.text.bert_words` (BERT's clean-up,
+CJK and punctuation split, lower-casing and accent stripping, with offsets) and
+tensorflow-text's ``FastWordpieceTokenizer`` on each word. Its ids equal those of
+Hugging Face ``tokenizers``' BERT pipeline (``tests/test_bert_tokenization.py``
+checks Chinese and English text, cased and uncased). Training features and the
 serving graph both come from this one object.
 
 Offsets are UTF-8 byte offsets into the original strings (what TF string ops
@@ -26,7 +27,10 @@ from dataclasses import dataclass
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from tfft.text.bert_words import bert_words
+
 SUFFIX_INDICATOR = "##"
+MAX_CHARACTERS_PER_WORD = 100  # longer words are one unknown token, as in BERT
 
 
 @dataclass
@@ -52,10 +56,11 @@ class OffsetTokenizer(tf.Module):
         super().__init__(name="offset_tokenizer")
         self.vocabulary = list(vocabulary)
         self.lowercase = bool(lowercase)
-        self._normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=self.lowercase)
+        self.unknown_token = unknown_token
         self._wordpiece = tf_text.FastWordpieceTokenizer(
             vocab=self.vocabulary, suffix_indicator=SUFFIX_INDICATOR, unknown_token=unknown_token,
-            no_pretokenization=False, support_detokenization=False,
+            max_bytes_per_word=4 * MAX_CHARACTERS_PER_WORD, no_pretokenization=True,
+            support_detokenization=False,
         )
         self._continuation = tf.constant([t.startswith(SUFFIX_INDICATOR) for t in self.vocabulary])
 
@@ -70,13 +75,22 @@ class OffsetTokenizer(tf.Module):
                    getattr(tokenizer, "oov_token", "[UNK]"))
 
     def tokenize(self, texts: tf.Tensor) -> Tokens:
-        normalized, to_original = self._normalizer.normalize_with_offsets(texts)
-        ids, starts, ends = self._wordpiece.tokenize_with_offsets(normalized)
-        # Normalised byte offsets -> original byte offsets, row by row.
-        starts = tf.gather(to_original, starts, batch_dims=1)
-        ends = tf.gather(to_original, ends, batch_dims=1)
-        ids = tf.cast(ids, tf.int32)
+        words = bert_words(texts, self.lowercase)
+        flat = words.text.flat_values
+        long = tf.strings.length(flat, unit="UTF8_CHAR") > MAX_CHARACTERS_PER_WORD
+        pieces, starts, ends = self._wordpiece.tokenize_with_offsets(tf.where(long, self.unknown_token, flat))
+        # Piece offsets are bytes of the normalised word: shift them to the normalised
+        # text, then map them to the original. A long word's one piece spans the word.
+        piece_words = pieces.value_rowids()
+        word_start = tf.gather(tf.cast(words.normal_starts.flat_values, tf.int64), piece_words)
+        word_long = tf.gather(long, piece_words)
+        word_length = tf.gather(tf.cast(tf.strings.length(flat), tf.int64), piece_words)
+        normal_starts = tf.where(word_long, word_start, word_start + starts.flat_values)
+        normal_ends = tf.where(word_long, word_start + word_length, word_start + ends.flat_values)
+        pieces_per_text = tf.reduce_sum(tf.RaggedTensor.from_row_lengths(pieces.row_lengths(),
+                                                                         words.text.row_lengths()), axis=1)
+        ids = tf.RaggedTensor.from_row_lengths(tf.cast(pieces.flat_values, tf.int32), pieces_per_text)
         word_initial = tf.ragged.map_flat_values(
-            lambda flat: tf.logical_not(tf.gather(self._continuation, flat)), ids
-        )
-        return Tokens(ids, tf.cast(starts, tf.int32), tf.cast(ends, tf.int32), word_initial)
+            lambda flat_ids: tf.logical_not(tf.gather(self._continuation, flat_ids)), ids)
+        return Tokens(ids, tf.cast(words.to_original.start(ids.with_flat_values(normal_starts)), tf.int32),
+                      tf.cast(words.to_original.end(ids.with_flat_values(normal_ends)), tf.int32), word_initial)

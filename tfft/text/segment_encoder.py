@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from tfft.text.token_ids import special_ids
+from tfft.text.token_ids import ids_of, special_ids
 
 
 class SegmentEncoder:
@@ -31,6 +31,7 @@ class SegmentEncoder:
 
     def __init__(self, tokenizer, max_length: int):
         self.tokenizer = tokenizer
+        self.token_ids = ids_of(tokenizer)
         self.max_length = int(max_length)
         self.start_id, self.end_id, self.pad_id = special_ids(tokenizer)
         # A single text is laid out as opening + text (cut to text_room) + closing.
@@ -58,7 +59,7 @@ class SegmentEncoder:
 
     def tokenize(self, texts: tf.Tensor) -> tf.RaggedTensor:
         """Ragged token ids of each string (subclasses change how text is split)."""
-        return self.tokenizer(texts)
+        return self.token_ids(texts)
 
     def serving_inputs(self, texts: tf.Tensor, pairs: tf.Tensor | None = None) -> dict:
         """``model_inputs(*encode(texts, pairs))``, built for a serving graph.

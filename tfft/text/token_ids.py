@@ -6,11 +6,19 @@ Example:
 >>> text_ids(tokenizer, "Summary:")
 [12654, 1024]
 >>> repeated_ids([101], tf.constant(2))   # [[101], [101]], ready to concatenate
+>>> tokenize = ids_of(tokenizer)           # strings -> ragged ids, BERT-exact for WordPiece
+>>> tokenize(tf.constant(["快递三天了还没到"]))
 """
 
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
+import keras_hub
 import tensorflow as tf
+
+from tfft.text.offset_tokenizer import OffsetTokenizer
 
 
 def special_id(tokenizer, name: str, fallback: str) -> int:
@@ -30,11 +38,31 @@ def special_ids(tokenizer) -> tuple[int, int, int]:
             special_id(tokenizer, "pad_token_id", "pad_token_id"))
 
 
+def ids_of(tokenizer) -> Callable[[tf.Tensor], tf.RaggedTensor]:
+    """The function from a batch of strings to ragged token ids that every tfft path uses.
+
+    WordPiece vocabularies go through `OffsetTokenizer`, whose ids equal BERT's own
+    tokenization (keras-hub's lower-casing applies NFKC, which turns Chinese full-width
+    punctuation into ASCII ids the checkpoint was not trained with); other tokenizers
+    (byte-level BPE, SentencePiece) are called as they are.
+    """
+    if isinstance(tokenizer, keras_hub.tokenizers.WordPieceTokenizer):
+        offsets = _offset_tokenizer(tokenizer)
+        return lambda texts: offsets.tokenize(texts).ids
+    return tokenizer
+
+
+@functools.lru_cache(maxsize=8)
+def _offset_tokenizer(tokenizer) -> OffsetTokenizer:
+    return OffsetTokenizer.from_keras_hub(tokenizer)
+
+
 def text_ids(tokenizer, text: str) -> list[int]:
     """Token ids of one string, as Python ints (``[]`` for the empty string)."""
     if not text:
         return []
-    return [int(i) for i in tf.function(lambda t: tokenizer(t))(tf.constant([text]))[0].numpy()]
+    tokenize = ids_of(tokenizer)
+    return [int(i) for i in tf.function(lambda t: tokenize(t))(tf.constant([text]))[0].numpy()]
 
 
 def repeated_ids(ids: list[int], batch: tf.Tensor) -> tf.RaggedTensor:

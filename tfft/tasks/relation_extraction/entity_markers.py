@@ -51,7 +51,7 @@ class EntityMarkerEncoder(SegmentEncoder):
         flat = pieces.flat_values
         matches = tf.equal(tf.expand_dims(flat, 1), tf.expand_dims(self._markers, 0))
         is_marker = tf.reduce_any(matches, axis=1)
-        words = tf.cast(self.tokenizer(tf.where(is_marker, "", flat)), tf.int32)
+        words = tf.cast(self.token_ids(tf.where(is_marker, "", flat)), tf.int32)
         marker_ids = tf.RaggedTensor.from_row_lengths(
             tf.boolean_mask(tf.gather(self._marker_id_table, tf.argmax(tf.cast(matches, tf.int32), axis=1)),
                             is_marker),
