@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft progress lines)
 
 from recipe import last_json_line, write_first_rows  # noqa: E402
-from benchmarks.record import write_record  # noqa: E402
+from benchmarks.record import peer_versions, write_record  # noqa: E402
 
 DEFAULT_PEER_DIR = ROOT.parent / "shared" / "bench"
 DEFAULT_HF_PYTHON = Path.home() / ".venvs" / "peer-torch" / "bin" / "python"
@@ -129,7 +129,8 @@ def main() -> None:
             if peer is not None:
                 rows.append(peer)
     print(table(rows))
-    print(f"wrote {write_record('classification', rows, Path(args.output))}", file=sys.stderr)
+    peers = {} if args.no_peers or "hf" not in args.peers else peer_versions(args.hf_python)
+    print(f"wrote {write_record('classification', rows, Path(args.output), peers)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

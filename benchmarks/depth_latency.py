@@ -57,7 +57,7 @@ def export_depths(backbone_name: str, depths: list[int], folder: Path) -> dict[s
         task.vocabulary = LabelVocabulary(["negative", "positive"])
         encoder = task.make_encoder(loaded.tokenizer, ModelConfig().max_length)
         for depth in depths:
-            model = task.build_model(keep_lower_layers(loaded.backbone, depth), ModelConfig())
+            model = task.build_model(keep_lower_layers(loaded.backbone, depth), ModelConfig(), encoder)
             name = f"{pooling}-{depth}"
             exports[name] = export_saved_model(model, encoder, task, folder / name)
     return exports

@@ -94,6 +94,22 @@ def versions(libraries: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
     return found
 
 
+def peer_versions(python: str, libraries: tuple[str, ...] = ("torch", "transformers", "tokenizers")) -> dict:
+    """Versions installed in a peer's venv, keyed ``peer <name>`` ({} where that python is absent)."""
+    if not Path(python).is_file():
+        return {}
+    script = ("import importlib.metadata as m, json, sys\n"
+              "found = {}\n"
+              "for name in sys.argv[1:]:\n"
+              "    try: found[name] = m.version(name)\n"
+              "    except m.PackageNotFoundError: pass\n"
+              "print(json.dumps(found))")
+    done = subprocess.run([python, "-c", script, *libraries], capture_output=True, text=True)
+    if done.returncode != 0:
+        return {}
+    return {f"peer {name}": version for name, version in json.loads(done.stdout).items()}
+
+
 def commit() -> str | None:
     """HEAD of the checkout, with ``-dirty`` when tracked files differ from it."""
     def git(*args: str) -> str | None:

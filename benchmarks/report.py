@@ -29,9 +29,8 @@ README = ROOT / "README.md"
 RECORD_LINE = re.compile(r"^<!-- record: (\S+\.json) -->$", re.M)
 HEADLINE = re.compile(r"(<!-- headline:start -->\n).*?(<!-- headline:end -->)", re.S)
 # The records the README's headline table is made of.
-HEADLINE_RECORDS = {"training": "classification-20261203-170819.json",
-                    "training_bf16": "classification-20261203-171317.json",
-                    "latency": "serving_latency-20261203-172151.json"}
+HEADLINE_RECORDS = {"training": "classification-20261203-175308.json", "precision": "throughput-20261203-175859.json",
+                    "latency": "serving_latency-20261203-174706.json"}
 
 NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 
@@ -60,11 +59,18 @@ def describe_machine(machine: dict) -> str:
 
 
 def provenance(record: dict, name: str) -> str:
-    versions = record.get("versions", {})
+    versions = {**record.get("versions", {}), **_versions_in_rows(record["figures"])}
     libraries = ", ".join(f"{key} {value}" for key, value in versions.items() if key != "python")
     commit = (record.get("commit") or "unknown")[:12]
     return (f"*Machine: {describe_machine(record['machine'])}. {libraries}; tfft `{commit}`; "
             f"{record['date'][:10]}. Command: `{record['command']}`. Record: `benchmarks/results/{name}`.*")
+
+
+def _versions_in_rows(figures) -> dict[str, str]:
+    """Versions a peer reported in its own row (``{"versions": {"torch": ...}}``), as ``peer <name>``."""
+    rows = figures if isinstance(figures, list) else []
+    return {f"peer {key}": value for row in rows if isinstance(row, dict)
+            for key, value in row.get("versions", {}).items() if key not in ("python", "numpy")}
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
@@ -137,18 +143,17 @@ def render_page(template: str, folder: Path = RESULTS) -> str:
 def headline_table(folder: Path = RESULTS) -> str:
     """The README's table: training and batch-1 latency against Hugging Face + PyTorch."""
     training = load(HEADLINE_RECORDS["training"], folder)
-    bf16 = load(HEADLINE_RECORDS["training_bf16"], folder)["figures"][0]
+    precision = {row["setting"]: row for row in load(HEADLINE_RECORDS["precision"], folder)["figures"]["rows"]}
     latency = load(HEADLINE_RECORDS["latency"], folder)
     ours, peer = training["figures"][0], next(row for row in training["figures"] if "PyTorch" in row["framework"])
     times = {row["name"]: row["p50_ms"] for row in latency["figures"]}
-    session = times["tfft export in a session (TF Serving's path), batch 1"]
-    torch = times["HF + PyTorch, batch 1"]
-    rows = [[f"training, {ours['framework']} (rows/s, batch 32)", f"{ours['train_examples_per_s']:.1f}",
-             f"{peer['train_examples_per_s']:.1f}", f"{ours['train_examples_per_s'] / peer['train_examples_per_s']:.2f}×"],
-            [f"training, {bf16['framework']} forced (rows/s)", f"{bf16['train_examples_per_s']:.1f}", "",
-             f"{bf16['train_examples_per_s'] / ours['train_examples_per_s']:.2f}× of float32"],
-            ["batch-1 latency on TF Serving's path (ms, p50)", f"{session:.2f}", f"{torch:.2f}",
-             f"{session / torch:.2f}×"]]
+    session, torch = times["tfft export in a session (TF Serving's path), batch 1"], times["HF + PyTorch, batch 1"]
+    bf16 = precision["bf16"]["tokens_per_second"] / precision["fp32"]["tokens_per_second"]
+    rows = [[f"training, {ours['framework']} (real tokens/s, batch 32)", f"{ours['train_tokens_per_s']:,.0f}",
+             f"{peer['train_tokens_per_s']:,.0f}", f"{ours['train_tokens_per_s'] / peer['train_tokens_per_s']:.2f}×"],
+            ["batch-1 latency, float32 export on TF Serving's path (ms, p50)", f"{session:.2f}", f"{torch:.2f}",
+             f"{session / torch:.2f}×"],
+            ["training with mixed_bfloat16 forced, vs float32 (tokens/s)", f"{bf16:.2f}×", "", ""]]
     return (markdown_table(["", "tfft", "HF + PyTorch", "ratio"], rows)
             + f"\n\nMachine: {describe_machine(training['machine'])}; {training['date'][:10]}.\n")
 

@@ -34,7 +34,7 @@ import benchmarks.startup  # noqa: E402,F401  (quiet TensorFlow start, tfft prog
 
 from benchmarks.classification import DEFAULT_HF_PYTHON  # noqa: E402
 from benchmarks.session_runner import SessionSignature  # noqa: E402
-from benchmarks.record import write_record  # noqa: E402
+from benchmarks.record import peer_versions, write_record  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -164,7 +164,7 @@ def main() -> None:
         mine = ours[size]["p50_ms"] / row["p50_ms"]
         in_session = f"{session['p50_ms'] / row['p50_ms']:.2f}" if size == "batch 1" else ""
         print(f"| {row['name']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {mine:.2f} | {in_session} |")
-    write_record("serving_latency", rows)
+    write_record("serving_latency", rows, extra_versions={} if args.no_peers else peer_versions(args.hf_python))
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def measure(args, model: str, setting: str) -> dict:
     splits = load_splits(config.data, task, training.seed)
     loaded = load_backbone(model, config.model.max_length)
     encoder = task.make_encoder(loaded.tokenizer, config.model.max_length)
-    network = task.build_model(loaded.backbone, config.model)
+    network = task.build_model(loaded.backbone, config.model, encoder)
     split = task.encode(encoder, splits.train, training, with_weights=True)
     compile_for_training(network, training, count_batches(len(split), rows_per_step(training)),
                          task.loss(training), task.metrics, strategy, weighted_metrics=[])

@@ -104,6 +104,31 @@ def test_span_jsonl_accepts_dicts_and_doccano_lists(tmp_path):
     assert examples.lines == [1, 2]
 
 
+def test_cluener2020_labels_become_spans_with_exclusive_ends(tmp_path):
+    path = jsonl(tmp_path, [
+        {"text": "浙商银行企业信贷部叶老桂博士则从另一个角度", "label": {"name": {"叶老桂": [[9, 11]]},
+                                                      "company": {"浙商银行": [[0, 3]]}}},
+        {"text": "他在北京和北京大学之间", "label": {"address": {"北京": [[2, 3]]}, "organization": {"北京大学": [[5, 8]]}}},
+    ])
+    examples = read_span_jsonl(path, DataConfig(label_column="label"))
+    assert examples.spans == [[Span(0, 4, "company"), Span(9, 12, "name")],
+                              [Span(2, 4, "address"), Span(5, 9, "organization")]]
+    text = examples.texts[0]
+    assert [text[a:b] for a, b in examples.words[0]][:5] == ["浙", "商", "银", "行", "企"]  # a word per ideograph
+
+
+@pytest.mark.parametrize("label, reason", [
+    ({"name": {"叶老桂": [[9, 12]]}}, "does not match the text"),
+    ({"name": ["叶老桂"]}, "'name' should map entity texts to [[start, end], ...] lists"),
+    ({"name": {"叶老桂": [9, 11]}}, "'name' / '叶老桂' should be a list of [start, end] pairs"),
+])
+def test_bad_cluener2020_labels_are_named(tmp_path, label, reason):
+    path = jsonl(tmp_path, [{"text": "浙商银行企业信贷部叶老桂博士", "label": label}])
+    with pytest.raises(DataError, match="line 1, column 'label'") as error:
+        read_span_jsonl(path, DataConfig(label_column="label"))
+    assert reason in str(error.value)
+
+
 @pytest.mark.parametrize("row, reason", [
     ({"text": "Visit Paris", "entities": [[6, 40, "LOC"]]}, "outside the text (11 characters)"),
     ({"text": "Visit Paris", "entities": [{"start": 6, "end": 11, "label": "LOC", "text": "Rome"}]},

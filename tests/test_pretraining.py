@@ -284,3 +284,50 @@ def test_pretraining_refuses_peft_before_touching_the_run_folder(tmp_path):
     with pytest.raises(ValueError, match="peft.method=lora applies to fine-tuning"):
         pretrain(config)
     assert not any(tmp_path.iterdir())
+
+
+# --- whole-word masking (Chinese) ------------------------------------------------
+
+CHINESE = ["我爱北京天安门", "天安门上太阳升", "北京是中国的首都", "我们都爱中国", "太阳从东方升起"] * 40
+
+
+def test_word_starts_follow_jieba_words_over_single_character_tokens():
+    tokenizer = train_wordpiece(CHINESE, 200)
+    flags = MaskedLM({"whole_word_masking": True}).word_starts(tokenizer, ["我爱北京天安门", "iPhone手机"])
+    tokens = [tokenizer.id_to_token(int(i)) for i in encode(tokenizer, ["我爱北京天安门"])[0]]
+    assert tokens == ["我", "爱", "北", "京", "天", "安", "门"]  # BERT: one token per ideograph
+    assert flags[0].tolist() == [True, True, True, False, True, False, False]  # 我 | 爱 | 北京 | 天安门
+    assert len(flags[1]) == len(encode(tokenizer, ["iPhone手机"])[0]) and flags[1][0]
+
+
+def test_whole_word_masking_masks_every_token_of_a_chosen_word():
+    from tfft.pretraining.packing import tokenize_documents
+
+    tokenizer = train_wordpiece(CHINESE, 200)
+    objective = MaskedLM({"whole_word_masking": True, "mask_rate": 0.3})
+    layout = objective.layout(tokenizer, max_length=30)
+    ids = tokenize_documents(tokenizer, CHINESE)
+    starts = objective.word_starts(tokenizer, CHINESE)
+    blocks = pack_blocks(ids, 32, layout.separator_id, layout.prefix, layout.suffix)
+    flags = pack_blocks([s.astype(np.int32) for s in starts], 32, 1, [1], [1])
+    keras.utils.set_random_seed(3)
+    inputs, targets, weights = objective.batch(tf.constant(np.stack([blocks, flags], -1), tf.int32))
+    chosen = weights.numpy() > 0
+    positions = inputs["mask_positions"].numpy()
+    words = np.cumsum(flags, axis=1)
+    whole_words_of_two = 0
+    for row in range(len(blocks)):
+        masked = set(positions[row][chosen[row]].tolist())
+        for word in set(words[row][list(masked)].tolist()):
+            members = set(np.flatnonzero(words[row] == word).tolist())
+            assert members <= masked, (row, word)  # all of the word's tokens, or none
+            whole_words_of_two += len(members) >= 2
+    assert whole_words_of_two > 20
+    np.testing.assert_array_equal(targets.numpy()[chosen], np.take_along_axis(blocks, positions, 1)[chosen])
+    assert 0.15 < chosen.sum() / blocks[:, 1:-1].size < 0.45
+    assert not np.isin(np.take_along_axis(blocks, positions, 1)[chosen], layout.prefix + layout.suffix).any()
+
+
+def test_whole_word_masking_option_must_be_a_boolean():
+    with pytest.raises(ValueError, match="whole_word_masking must be true or false, got 'yes'"):
+        MaskedLM({"whole_word_masking": "yes"})

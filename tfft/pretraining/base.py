@@ -64,9 +64,15 @@ class Objective(abc.ABC):
     def layout(self, tokenizer, max_length: int) -> BlockLayout:
         """How blocks for a model input of ``max_length`` tokens are built (and set-up for `batch`)."""
 
+    def word_starts(self, tokenizer, documents: Sequence[str], source: str = "") -> list | None:
+        """Per document, a flag per token saying a word begins there, for objectives that need
+        words (blocks then carry them: ``[block, 2]``); None (the default) for those that don't."""
+        return None
+
     @abc.abstractmethod
     def batch(self, blocks: tf.Tensor) -> tuple:
-        """``(inputs, targets[, sample_weights])`` of a ``[batch, block]`` int32 tensor."""
+        """``(inputs, targets[, sample_weights])`` of a ``[batch, block]`` int32 tensor
+        (``[batch, block, 2]`` with the word-start flags where `word_starts` gives them)."""
 
     def build_model(self, backbone: keras.Model) -> keras.Model:
         """keras-hub's own LM model for the backbone's family (its head ties the embeddings)."""

@@ -1,11 +1,13 @@
 """Masked-LM pre-training for BERT-style backbones (dynamic masking, 80/10/10).
 
-Each batch is masked afresh by keras-hub's `MaskedLMMaskGenerator`, so every
-epoch sees new masks; blocks are ``[CLS] text... [SEP]``.
+Each batch is masked afresh, so every epoch sees new masks; blocks are
+``[CLS] text... [SEP]``. Tokens are chosen one by one by keras-hub's
+`MaskedLMMaskGenerator`, or with ``task_options.whole_word_masking: true`` whole
+words at a time (`WholeWordMasker`; words from jieba, as Chinese-BERT-wwm).
 
 Example:
 
->>> objective = MaskedLM({"mask_rate": 0.15})
+>>> objective = MaskedLM({"mask_rate": 0.15, "whole_word_masking": True})
 >>> inputs, targets, weights = objective.batch(blocks)
 """
 
@@ -19,11 +21,13 @@ import tensorflow as tf
 
 from tfft.pretraining.base import COMMON_OPTIONS, BlockLayout, Objective
 from tfft.pretraining.vocabulary import train_wordpiece
+from tfft.pretraining.whole_word_masking import WholeWordMasker
+from tfft.pretraining.word_starts import word_start_flags
 
 
 class MaskedLM(Objective):
     name = "masked_lm"
-    option_names: ClassVar[frozenset[str]] = COMMON_OPTIONS | {"mask_rate"}
+    option_names: ClassVar[frozenset[str]] = COMMON_OPTIONS | {"mask_rate", "whole_word_masking"}
     model_suffix = "MaskedLM"
 
     def __init__(self, options=None):
@@ -31,6 +35,9 @@ class MaskedLM(Objective):
         self.mask_rate = float(self.options.get("mask_rate", 0.15))
         if not 0.0 < self.mask_rate < 1.0:
             raise ValueError(f"task_options.mask_rate must be in (0, 1), got {self.mask_rate}")
+        self.whole_word_masking = self.options.get("whole_word_masking", False)
+        if not isinstance(self.whole_word_masking, bool):
+            raise ValueError(f"task_options.whole_word_masking must be true or false, got {self.whole_word_masking!r}")
         self.generator = None
 
     def train_tokenizer(self, documents, vocabulary_size):
@@ -38,6 +45,13 @@ class MaskedLM(Objective):
 
     def layout(self, tokenizer, max_length: int) -> BlockLayout:
         cls_id, sep_id, pad_id = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id
+        if self.whole_word_masking:
+            self.generator = WholeWordMasker(
+                tokenizer.vocabulary_size(), self.mask_rate, tokenizer.mask_token_id,
+                # whole words make the count per row vary more than single tokens do
+                selection_length=_selection_length(max_length, self.mask_rate, spread=1.6),
+                unselectable_token_ids=[cls_id, sep_id, pad_id])
+            return BlockLayout(separator_id=sep_id, prefix=[cls_id], suffix=[sep_id])
         self.generator = keras_hub.layers.MaskedLMMaskGenerator(
             vocabulary_size=tokenizer.vocabulary_size(),
             mask_selection_rate=self.mask_rate,
@@ -47,10 +61,17 @@ class MaskedLM(Objective):
         )
         return BlockLayout(separator_id=sep_id, prefix=[cls_id], suffix=[sep_id])
 
+    def word_starts(self, tokenizer, documents, source: str = ""):
+        return word_start_flags(tokenizer, documents, source) if self.whole_word_masking else None
+
     def batch(self, blocks: tf.Tensor) -> tuple:
         if self.generator is None:
             raise RuntimeError("call layout(tokenizer, max_length) before batch()")
-        masked = self.generator(blocks)
+        if self.whole_word_masking:  # blocks are [batch, block, 2]: ids and word-start flags
+            masked = self.generator(blocks[..., 0], blocks[..., 1])
+            blocks = blocks[..., 0]
+        else:
+            masked = self.generator(blocks)
         inputs = {
             "token_ids": masked["token_ids"],
             "segment_ids": tf.zeros_like(blocks),
@@ -60,6 +81,6 @@ class MaskedLM(Objective):
         return inputs, masked["mask_ids"], masked["mask_weights"]
 
 
-def _selection_length(block_length: int, rate: float) -> int:
+def _selection_length(block_length: int, rate: float, spread: float = 1.25) -> int:
     # Room for the random draw to select a little more than the mean rate.
-    return max(1, math.ceil(block_length * rate * 1.25))
+    return max(1, math.ceil(block_length * rate * spread))

@@ -86,8 +86,8 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
         apply_freezing(backbone, config.model)  # freeze=backbone: train the LM head alone
         model = objective.build_model(backbone)
     layout = objective.layout(tokenizer, max_length)
-    train_blocks = _blocks(tokenizer, train_corpus, layout, max_length)
-    validation_blocks = _blocks(tokenizer, validation_corpus, layout, max_length)
+    train_blocks = _blocks(tokenizer, train_corpus, layout, max_length, objective)
+    validation_blocks = _blocks(tokenizer, validation_corpus, layout, max_length, objective)
 
     training = config.training
     steps = count_batches(len(train_blocks), rows_per_step(training))
@@ -164,14 +164,22 @@ def _backbone_and_tokenizer(config: RunConfig, objective: Objective, corpus: Cor
     return scratch_backbone(spec, tokenizer.vocabulary_size(), max_length), tokenizer
 
 
-def _blocks(tokenizer, corpus: Corpus, layout: BlockLayout, max_length: int) -> np.ndarray:
+def _blocks(tokenizer, corpus: Corpus, layout: BlockLayout, max_length: int, objective: Objective) -> np.ndarray:
     ids = tokenize_documents(tokenizer, corpus.documents, corpus.source)
-    blocks = pack_blocks(ids, max_length + layout.extra_length, layout.separator_id,
-                         layout.prefix, layout.suffix)
+    length = max_length + layout.extra_length
+    blocks = pack_blocks(ids, length, layout.separator_id, layout.prefix, layout.suffix)
     if len(blocks) == 0:
         raise ValueError(f"{corpus.source}: {sum(map(len, ids))} tokens make no block of "
                          f"{max_length} tokens; lower model.max_length or add text")
-    return blocks
+    starts = objective.word_starts(tokenizer, corpus.documents, corpus.source)
+    if starts is None:
+        return blocks
+    if [len(s) for s in starts] != [len(i) for i in ids]:
+        raise RuntimeError("word-start flags and token ids differ in length: the two tokenizations disagree")
+    # Packed the same way, each flag lands beside its token; separators, [CLS] and [SEP] begin words.
+    flags = pack_blocks([s.astype(np.int32) for s in starts], length, 1,
+                        [1] * len(layout.prefix), [1] * len(layout.suffix))
+    return np.stack([blocks, flags], axis=-1)
 
 
 def _before_metrics(model, validation, folder: RunFolder, evaluate: bool) -> dict | None:

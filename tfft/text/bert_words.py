@@ -30,8 +30,10 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 # The code-point blocks BERT's _is_chinese_char treats as CJK ideographs.
-CJK = ("[\\x{4E00}-\\x{9FFF}\\x{3400}-\\x{4DBF}\\x{20000}-\\x{2A6DF}\\x{2A700}-\\x{2B73F}"
-       "\\x{2B740}-\\x{2B81F}\\x{2B820}-\\x{2CEAF}\\x{F900}-\\x{FAFF}\\x{2F800}-\\x{2FA1F}]")
+CJK_BLOCKS = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
+              (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+CJK = "[" + "".join(f"\\x{{{low:X}}}-\\x{{{high:X}}}" for low, high in CJK_BLOCKS) + "]"  # RE2
+CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_BLOCKS)  # inside a Python re [...]
 PUNCTUATION = "[!-/:-@\\[-`{-~\\p{P}]"
 WHITESPACE = "[ \\t\\n\\r\\p{Zs}]"
 DROPPED = "[\\x{0}\\x{FFFD}\\p{C}]"  # after whitespace: \t \n \r are whitespace, not control

@@ -21,8 +21,10 @@ from typing import Iterable
 
 from tfft.data.readers import pick_rows
 from tfft.data.errors import BadRow, SkipReport
+from tfft.text.bert_words import CJK_CLASS
 
-WORD = re.compile(r"\w+|[^\w\s]")
+# Words as BERT splits them: each CJK ideograph alone, other letter/digit runs, each punctuation mark.
+WORD = re.compile(rf"[{CJK_CLASS}]|[^\W{CJK_CLASS}]+|[^\w\s]")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ Each line is an object with the text (``data.text_column``, default ``text``)
 and a list of entities (``data.label_column``), each either
 ``{"start": 0, "end": 5, "label": "PER"}`` (``type`` is accepted for
 ``label``, and an optional ``text`` is checked against the span) or
-``[start, end, "PER"]`` (doccano). Spans outside the text, spans whose
-``text`` does not match, and overlapping spans are errors naming the line.
+``[start, end, "PER"]`` (doccano); or, as CLUENER2020 writes them, an object
+``{"address": {"台湾": [[15, 16]]}, ...}`` of type -> entity text -> spans whose
+end is inclusive. Spans outside the text, spans whose text does not match, and
+overlapping spans are errors naming the line.
 
 Example:
 
@@ -59,8 +61,13 @@ def _parse(path: str, line: int, row: dict, data: DataConfig, with_labels: bool)
     if not with_labels:
         return text, None
     entities = row.get(data.label_column)
+    if isinstance(entities, dict):
+        entities = _cluener_entities(entities)
+        if isinstance(entities, str):
+            return BadRow(path, line, data.label_column, entities)
     if not isinstance(entities, list):
-        return BadRow(path, line, data.label_column, "expected a list of entities")
+        return BadRow(path, line, data.label_column, "expected a list of entities, or CLUENER's "
+                                                     "{type: {entity text: [[start, end], ...]}}")
     spans = []
     for entity in entities:
         span = _span(entity)
@@ -76,6 +83,20 @@ def _parse(path: str, line: int, row: dict, data: DataConfig, with_labels: bool)
             return BadRow(path, line, data.label_column,
                           f"spans [{before.start}, {before.end}) and [{after.start}, {after.end}) overlap")
     return text, spans
+
+
+def _cluener_entities(by_type: dict) -> list[dict] | str:
+    """CLUENER2020's labels as ``{"start", "end", "label", "text"}`` entities (end made exclusive)."""
+    entities = []
+    for label, mentions in by_type.items():
+        if not isinstance(mentions, dict):
+            return f"'{label}' should map entity texts to [[start, end], ...] lists, got {mentions!r}"
+        for text, positions in mentions.items():
+            if not isinstance(positions, list) or not all(
+                    isinstance(p, list) and len(p) == 2 and all(isinstance(i, int) for i in p) for p in positions):
+                return f"'{label}' / '{text}' should be a list of [start, end] pairs, got {positions!r}"
+            entities += [{"start": start, "end": end + 1, "label": label, "text": text} for start, end in positions]
+    return entities
 
 
 def _span(entity) -> Span | str:
