@@ -41,15 +41,19 @@ def byte_to_character(document: str) -> np.ndarray:
     return np.repeat(np.arange(len(document) + 1), np.append(lengths, 1))
 
 
+def _starts_and_initials(tokens) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
+    return tokens.starts, tokens.word_initial
+
+
 def word_start_flags(tokenizer, documents: Sequence[str], source: str = "") -> list[np.ndarray]:
     """Per document, one bool per token of `tfft.text.token_ids.ids_of` (True: a word begins)."""
     offsets = OffsetTokenizer.from_keras_hub(tokenizer)
-    tokenize = tf.function(lambda texts: offsets.tokenize(texts))
+    tokenize = tf.function(lambda texts: _starts_and_initials(offsets.tokenize(texts)))
     flags: list[np.ndarray] = []
     for first in range(0, len(documents), CHUNK):
         chunk = list(documents[first:first + CHUNK])
-        tokens = tokenize(tf.constant(chunk))
-        for document, starts, initial in zip(chunk, tokens.starts.numpy(), tokens.word_initial.numpy()):
+        starts, initials = tokenize(tf.constant(chunk))
+        for document, starts, initial in zip(chunk, starts.numpy(), initials.numpy()):
             characters = byte_to_character(document)[np.asarray(starts, dtype=np.int64)]
             flags.append(np.asarray(initial, dtype=bool) & np.isin(characters, segmenter_word_starts(document)))
         if len(documents) > CHUNK:

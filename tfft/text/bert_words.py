@@ -60,18 +60,22 @@ class OffsetMap:
 
     def start(self, positions: tf.RaggedTensor) -> tf.RaggedTensor:
         """Original start of the character holding each normalised byte position."""
-        return tf.gather(self.starts, self._character_at(positions), batch_dims=1)
+        return self._lookup(self.starts, positions)
 
     def end(self, positions: tf.RaggedTensor) -> tf.RaggedTensor:
         """Original end of the character holding the byte before each (exclusive) end position."""
-        return tf.gather(self.ends, self._character_at(positions - 1), batch_dims=1)
+        return self._lookup(self.ends, positions - 1)
 
-    def _character_at(self, positions: tf.RaggedTensor) -> tf.RaggedTensor:
+    def _lookup(self, offsets: tf.RaggedTensor, positions: tf.RaggedTensor) -> tf.RaggedTensor:
         # A dropped character has an empty form at the same start as the next one;
         # the last character starting at or before the position is the one holding it.
+        # Flat indices, not a batch_dims gather: that one traces a cond per call, which
+        # a serving graph would run on every request.
         boundaries = tf.cast(self.normal_starts, tf.int64).to_tensor(tf.int64.max)
-        found = tf.searchsorted(boundaries, tf.cast(positions, tf.int64).to_tensor(), side="right") - 1
-        return tf.RaggedTensor.from_tensor(found, lengths=positions.row_lengths())
+        found = tf.searchsorted(boundaries, tf.cast(positions, tf.int64).to_tensor(), side="right", out_type=tf.int64) - 1
+        found = tf.RaggedTensor.from_tensor(found, lengths=positions.row_lengths())
+        row_start = tf.gather(self.normal_starts.row_splits, found.value_rowids())
+        return found.with_flat_values(tf.gather(offsets.flat_values, row_start + found.flat_values))
 
 
 def normalized_characters(texts: tf.Tensor, lowercase: bool):
@@ -80,8 +84,8 @@ def normalized_characters(texts: tf.Tensor, lowercase: bool):
     Returns ragged ``[batch, (characters)]`` strings, starts and ends (bytes, original text).
     """
     characters, starts = tf.strings.unicode_split_with_offsets(texts, "UTF-8")
-    ends = starts + tf.cast(tf.strings.length(characters), tf.int64)
     flat = characters.flat_values
+    ends = starts.with_flat_values(starts.flat_values + tf.cast(tf.strings.length(flat), tf.int64))
     cased = flat
     if lowercase:
         cased = tf.strings.regex_replace(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras_hub
 import tensorflow as tf
 import tensorflow_text as tf_text
 
@@ -67,11 +68,10 @@ class OffsetTokenizer(tf.Module):
     @classmethod
     def from_keras_hub(cls, tokenizer) -> "OffsetTokenizer":
         """Builds one from a keras-hub WordPiece tokenizer (BERT-family backbones)."""
-        vocabulary = tokenizer.get_vocabulary()
-        if not any(t.startswith(SUFFIX_INDICATOR) for t in vocabulary[:5000] + vocabulary[-5000:]):
+        if not isinstance(tokenizer, keras_hub.tokenizers.WordPieceTokenizer):
             raise ValueError(f"{type(tokenizer).__name__} is not a WordPiece tokenizer; token "
                              f"and span tasks need a BERT-style backbone")
-        return cls(vocabulary, getattr(tokenizer, "lowercase", False),
+        return cls(tokenizer.get_vocabulary(), getattr(tokenizer, "lowercase", False),
                    getattr(tokenizer, "oov_token", "[UNK]"))
 
     def tokenize(self, texts: tf.Tensor) -> Tokens:
