@@ -30,15 +30,17 @@ def test_missing_folder_and_folder_without_config(tmp_path):
         load_backbone(str(tmp_path))
 
 
-def test_preset_name_offline_error_points_at_local_paths(monkeypatch):
+@pytest.mark.parametrize("name", ["bert_base_en_uncased", "bert_base_zh", "bge_small_v1.5_zh", "bert_base_multi",
+                                  "qwen2.5_0.5b_en"])
+def test_preset_name_offline_error_points_at_local_paths(monkeypatch, name):
     def offline(*args, **kwargs):
         raise ConnectionError("Failed to resolve 'api.kaggle.com'")
 
     monkeypatch.setattr(keras_hub.models.Backbone, "from_preset", offline)
     with pytest.raises(BackboneError) as info:
-        load_backbone("bert_base_en_uncased")
+        load_backbone(name)
     message = str(info.value)
-    assert "could not download keras-hub preset 'bert_base_en_uncased'" in message
+    assert f"could not download keras-hub preset '{name}'" in message
     assert "local folder" in message and "minilm-l6" in message
 
 

@@ -22,11 +22,14 @@ ROWS = {
     "afqmc": [{"sentence1": "双十一花呗提额在哪", "sentence2": "里可以提花呗额度", "label": "0"},
               {"sentence1": "花呗支持高铁票支付吗", "sentence2": "为什么友付宝不支持花呗付款", "label": "1"}],
     "cmnli": [{"sentence1": "新的权利已经足够好了", "sentence2": "每个人都很喜欢最新的福利", "label": "neutral"},
-              {"sentence1": "这是一个正确的选择", "sentence2": "这个选择是错的", "label": "contradiction"}],
+              {"sentence1": "这是一个正确的选择", "sentence2": "这个选择是错的", "label": "contradiction"},
+              {"sentence1": "他们在讨论这件事", "sentence2": "他们都同意了", "label": "-"}],  # no gold label
     "ocnli": [{"sentence1": "一月份跟二月份肯定有一个月份有", "sentence2": "肯定有一个月份有", "label": "entailment",
                "label0": "entailment", "genre": "", "prem_id": "", "id": 0},
               {"sentence1": "一点来钟时,张永红却来了", "sentence2": "一点多钟,张永红来了", "label": "neutral",
-               "label0": "neutral", "genre": "lit", "prem_id": "", "id": 1}],
+               "label0": "neutral", "genre": "lit", "prem_id": "", "id": 1},
+              {"sentence1": "会议推迟到下周", "sentence2": "会议取消了", "label": "-", "label0": "contradiction",
+               "genre": "news", "prem_id": "", "id": 2}],
 }
 CLUENER = [{"text": "浙商银行企业信贷部叶老桂博士则从另一个角度对五道门槛进行了解读。",
             "label": {"name": {"叶老桂": [[9, 11]]}, "company": {"浙商银行": [[0, 3]]}}},
@@ -55,7 +58,7 @@ def json_lines(path: Path, rows: list[dict]) -> Path:
 def test_clue_classification_files_are_read_as_shipped(name, tmp_path):
     config = recipe(name, tmp_path, json_lines(tmp_path / "train.json", ROWS[name]))
     examples = make_task(config.task, config.task_options, config.data).read(config.data.train)
-    rows = ROWS[name]
+    rows = [row for row in ROWS[name] if row["label"] != "-"]  # CLUE's "-": annotators did not agree
     assert examples.texts == [row.get("sentence", row.get("sentence1")) for row in rows]
     assert examples.pairs == ([row["sentence2"] for row in rows] if "sentence2" in rows[0] else None)
     assert [str(label) for label in examples.labels] == [str(row[config.data.label_column]) for row in rows]

@@ -15,6 +15,7 @@ from tfft.tasks.generation.generation_examples import read_generation_examples
 from tfft.tasks.generation.generation_metrics import generation_scores
 from tfft.pretraining.vocabulary import train_byte_level_bpe
 from tfft.tasks import make_task
+from tfft.tasks.generation.generator import ids_to_text
 from tfft.tasks.generation.prompt_encoder import PromptEncoder
 from conftest import tensorboard_tags, write_csv
 
@@ -45,6 +46,17 @@ def gpt_preset(tmp_path_factory, tokenizer) -> Path:
 
 def ids(tokenizer, text: str) -> list[int]:
     return [int(i) for i in tf.function(lambda t: tokenizer(t))(tf.constant([text]))[0].numpy()]
+
+
+def test_chinese_text_comes_back_without_spaces_between_characters_and_latin_words_keep_theirs():
+    sample = Path(__file__).resolve().parent.parent / "tfft" / "sample_data" / "zh_support_intents" / "train.csv"
+    texts = [line.split(",")[0] for line in sample.read_text(encoding="utf-8").splitlines()[1:]]
+    tokenizer = train_byte_level_bpe(texts + ["please check the order status"] * 5, 400)
+    text = "快递三天了还没到, please check 订单 123 一下！😀"
+    decoded = tf.function(lambda t: ids_to_text(tokenizer, tokenizer(t)))(tf.constant([text]))
+    assert decoded[0].numpy().decode("utf-8") == text
+    cut = tf.ragged.constant([ids(tokenizer, "龘")[:-1]])  # a row that stops inside a 3-byte character
+    assert len(ids(tokenizer, "龘")) > 1 and ids_to_text(tokenizer, cut).numpy()[0].decode("utf-8") == "\ufffd"
 
 
 # --- prompt encoding ----------------------------------------------------------

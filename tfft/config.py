@@ -140,6 +140,7 @@ class DataConfig:
     text_pair_column: str | None = None  # column holding the second text of a pair (null: single texts)
     label_column: str = "label"  # column holding the label
     label_delimiter: str | None = None  # multi-label rows: the delimiter between labels (null: | or a JSON list)
+    drop_labels: list[str] = field(default_factory=list)  # rows with these labels are left out (CLUE's "-": no gold label)
     validation_fraction: float = 0.1  # share of train held out for validation when there is no validation file
     skip_bad_rows: bool = False  # skip malformed rows (listed in skipped_rows.txt) instead of stopping
     split_seed: int | None = None    # seed of the held-out validation split (default: training.seed)

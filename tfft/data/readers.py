@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError, SkipReport
 from tfft.data.rows import HeaderRow
 from tfft.data.tfds_source import tfds_rows
+
+logger = logging.getLogger(__name__)
 
 DELIMITED = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 JSON_LINES = {".jsonl", ".json", ".ndjson"}
@@ -103,6 +106,7 @@ def collect_rows(path: str, rows: Iterator, data: DataConfig, with_labels: bool)
     report = SkipReport(path)
     columns = required_columns(data, with_labels)
     texts, pairs, labels, lines = [], [], [], []
+    dropped: Counter = Counter()
     for line, row in rows:
         if isinstance(row, HeaderRow):
             _check_columns(path, row.header, columns)
@@ -113,12 +117,18 @@ def collect_rows(path: str, rows: Iterator, data: DataConfig, with_labels: bool)
                 raise DataError(problem, "pass --skip-bad-rows to skip such rows" if problem.line else "")
             report.skipped.append(problem)
             continue
+        if with_labels and _is_dropped(row[data.label_column], data.drop_labels):
+            dropped[str(row[data.label_column]).strip()] += 1
+            continue
         texts.append(str(row[data.text_column]))
         if data.text_pair_column:
             pairs.append(str(row[data.text_pair_column]))
         if with_labels:
             labels.append(_normalise_label(row[data.label_column]))
         lines.append(line)
+    if dropped:
+        logger.info("%s: left out %s (data.drop_labels)", path,
+                    ", ".join(f"{count} rows labelled {label!r}" for label, count in sorted(dropped.items())))
     if not texts:
         raise DataError(BadRow(path, None, None, "no usable rows"))
     return TextExamples(
@@ -139,6 +149,10 @@ def _row_problem(path: str, line: int, row: dict, columns: list[str]) -> BadRow 
             if has_undecodable(value):
                 return BadRow(path, line, column, "undecodable bytes (the file is not valid UTF-8)")
     return None
+
+
+def _is_dropped(value: Any, drop_labels: list[str]) -> bool:
+    return bool(drop_labels) and not isinstance(value, (list, tuple)) and str(value).strip() in drop_labels
 
 
 def _normalise_label(value: Any) -> Any:

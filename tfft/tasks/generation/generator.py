@@ -93,7 +93,17 @@ class Generator:
         is_stop = tf.reduce_any(ids[..., tf.newaxis] == tf.constant(self.stop_token_ids, tf.int32), axis=-1)
         new = (positions >= prompt_lengths[:, tf.newaxis]) & tf.cast(output["padding_mask"], tf.bool) & ~is_stop
         generated = tf.ragged.boolean_mask(ids, new)
-        # Byte-level tokens can stop mid-character; serve valid UTF-8 (U+FFFD for broken bytes).
-        text = tf.strings.unicode_transcode(self.encoder.tokenizer.detokenize(generated), "UTF-8", "UTF-8",
-                                            errors="replace")
-        return {"generated_text": text, "num_generated_tokens": tf.cast(generated.row_lengths(), tf.int32)}
+        return {"generated_text": ids_to_text(self.encoder.tokenizer, generated),
+                "num_generated_tokens": tf.cast(generated.row_lengths(), tf.int32)}
+
+
+def ids_to_text(tokenizer, ids: tf.RaggedTensor) -> tf.Tensor:
+    """Each row of token ids as one valid UTF-8 string.
+
+    Causal-LM tokenizers are byte-level (GPT-2, Qwen) or SentencePiece: their
+    detokenization restores the text's own spaces, so Chinese comes out without
+    spaces between characters and Latin words keep theirs (WordPiece, which joins
+    every token with a space, is not a generation vocabulary). A row can stop in
+    the middle of a multi-byte character; its broken bytes become U+FFFD.
+    """
+    return tf.strings.unicode_transcode(tokenizer.detokenize(ids), "UTF-8", "UTF-8", errors="replace")
