@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import time
@@ -82,10 +83,12 @@ def pretrained_preset(args) -> tuple[Path, dict]:
 
 
 def pretraining_figures(metrics: dict) -> dict:
+    """Held-out perplexity as exp(mean masked-token loss), before training and after each epoch."""
     history = metrics.get("history", {})
     training = metrics.get("training", {})
-    return {"heldout_perplexity_per_epoch": history.get("val_perplexity"),
-            "heldout_perplexity_before": metrics.get("validation", {}).get("before", {}).get("perplexity"),
+    before = metrics.get("validation", {}).get("before", {}).get("loss")
+    return {"heldout_perplexity_per_epoch": [round(math.exp(loss), 1) for loss in history.get("val_loss", [])],
+            "heldout_perplexity_before": None if before is None else round(math.exp(before), 1),
             "blocks": training.get("blocks"), "block_tokens": training.get("block_tokens"),
             "train_seconds": training.get("seconds"),
             "tokens_per_second": training.get("throughput_first_epoch", {}).get("tokens_per_second")}

@@ -113,6 +113,36 @@ def throughput_table(figures: dict) -> str:
                               "of its dtype's matmul peak"], rows))
 
 
+def chinese_table(figures: dict) -> str:
+    """Dev scores of (a) random init and (b) pre-trained, per task and label share, then pre-training and serving."""
+    rows = []
+    for key in sorted(k for k in figures if k.endswith("pct")):
+        task, share = key.rsplit("_", 1)
+        cells = figures[key]
+        metric = next(name for name in cells["b_pretrained"] if name.startswith("dev_"))
+        a, b = cells["a_random"][metric], cells["b_pretrained"][metric]
+        baseline = cells.get("tfidf_logistic_regression", {}).get(metric)
+        rows.append([task, share.replace("pct", "%"), f"{cells['b_pretrained']['rows']:,}", metric[4:],
+                     f"{100 * a:.1f}", f"{100 * b:.1f}", f"{100 * (b - a):+.1f}",
+                     "" if baseline is None else f"{100 * baseline:.1f}"])
+    table = markdown_table(["task", "labels", "rows", "dev metric", "(a) random init", "(b) pre-trained",
+                            "(b) − (a)", "TF-IDF + LR"], rows)
+    pre = figures["pretraining"]
+    perplexities = " → ".join(f"{value:,.1f}" for value in [pre.get("heldout_perplexity_before"),
+                                                            *(pre.get("heldout_perplexity_per_epoch") or [])]
+                              if value is not None)
+    notes = [f"Pre-training: {pre.get('blocks'):,} blocks of {pre.get('block_tokens')} tokens, "
+             f"{pre.get('tokens_per_second'):,.0f} tokens/s, {pre.get('train_seconds'):,.0f} s of training; "
+             f"held-out masked-LM perplexity {perplexities} (before training, then after each epoch)."]
+    spans = figures.get("ner_served_spans")
+    if spans:
+        notes.append(f"Served NER spans ((b), 100%, TensorFlow + tensorflow-text only): "
+                     f"{spans['predicted_entities']:,} entities on {spans['texts']:,} dev texts, "
+                     f"{spans['offset_mismatches']} where `text[start:end]` differs from the entity text; "
+                     f"served entity F1 {100 * spans['served_f1']:.1f}.")
+    return table + "\n\n" + "\n\n".join(notes)
+
+
 def generic_table(figures) -> str:
     """A table of any record: a list of flat dicts by column, a dict by key."""
     if isinstance(figures, list) and figures and all(isinstance(row, dict) for row in figures):
@@ -125,7 +155,8 @@ def generic_table(figures) -> str:
 
 TABLES: dict[str, Callable] = {"classification": classification_table,
                                "serving_latency": serving_latency_table,
-                               "throughput": throughput_table}
+                               "throughput": throughput_table,
+                               "chinese": chinese_table}
 
 
 def render_record(name: str, folder: Path = RESULTS) -> str:

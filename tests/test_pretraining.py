@@ -230,7 +230,11 @@ def test_masked_lm_preset_is_fine_tuned_by_tfft_train(tmp_path, sentiment_files)
     config = pretrain_config(tmp_path, corpus, task="masked_lm", name="mlm", **{
         "model.backbone": "scratch:tiny", "task_options.vocabulary_size": 200, "training.epochs": 2})
     pretrained = pretrain(config, verbose=0)
-    assert pretrained.metrics["validation"]["after"]["loss"] < pretrained.metrics["validation"]["before"]["loss"]
+    after = pretrained.metrics["validation"]["after"]
+    assert after["loss"] < pretrained.metrics["validation"]["before"]["loss"]
+    # Perplexity and accuracy count the masked tokens only, as the loss does (not the padding of the selection).
+    assert after["perplexity"] == pytest.approx(np.exp(after["loss"]), rel=0.02)
+    assert pretrained.metrics["history"]["val_perplexity"][-1] == pytest.approx(after["perplexity"], rel=0.02)
     # The preset keeps the trained masked-LM head too (prompt_classification scores label words with
     # it): a fresh head's output bias is all zeros.
     assert (pretrained.preset_dir / "task.weights.h5").is_file()

@@ -202,6 +202,18 @@ def _build_scratch(spec: str, max_length: int) -> LoadedBackbone:
     return LoadedBackbone(backbone, tokenizer, spec)
 
 
+def freeze_unused_pooler(backbone: keras.Model) -> None:
+    """Freezes the [CLS] pooler of a backbone whose head reads token vectors only.
+
+    Such a head gives the pooler no gradient; frozen, it also keeps Keras from
+    warning about variables without gradients on every run.
+
+    >>> freeze_unused_pooler(load_backbone("scratch:tiny").backbone)
+    """
+    if "pooled_dense" in [layer.name for layer in backbone.layers]:
+        backbone.get_layer("pooled_dense").trainable = False
+
+
 def family_model_class(backbone: keras.Model, suffix: str, purpose: str):
     """keras-hub's ``<Family><suffix>`` class for ``backbone`` (``GPT2Backbone`` + ``CausalLM``)."""
     family = type(backbone).__name__.removesuffix("Backbone")

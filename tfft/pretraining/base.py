@@ -87,4 +87,6 @@ class Objective(abc.ABC):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
 
     def metrics(self) -> list:
-        return [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity")]
+        """Per-token metrics, weighted like the loss (masked-LM targets: the selected tokens only)."""
+        return [keras_hub.metrics.Perplexity(from_logits=True, name="perplexity"),
+                keras.metrics.SparseCategoricalAccuracy(name="sparse_categorical_accuracy")]

@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import keras
 import keras_hub
 import tensorflow as tf
 
+from tfft.backbones import freeze_unused_pooler
 from tfft.pretraining.base import COMMON_OPTIONS, BlockLayout, Objective
 from tfft.pretraining.vocabulary import train_wordpiece
 from tfft.pretraining.whole_word_masking import WholeWordMasker
@@ -39,6 +41,10 @@ class MaskedLM(Objective):
         if not isinstance(self.whole_word_masking, bool):
             raise ValueError(f"task_options.whole_word_masking must be true or false, got {self.whole_word_masking!r}")
         self.generator = None
+
+    def build_model(self, backbone: keras.Model) -> keras.Model:
+        freeze_unused_pooler(backbone)  # the masked-LM head reads token vectors only
+        return super().build_model(backbone)
 
     def train_tokenizer(self, documents, vocabulary_size):
         return train_wordpiece(documents, vocabulary_size)

@@ -91,7 +91,7 @@ def _pretrain(config: RunConfig, folder: RunFolder, resumed: bool, backup_source
 
     training = config.training
     steps = count_batches(len(train_blocks), rows_per_step(training))
-    compile_for_training(model, training, steps, objective.loss(), objective.metrics, strategy)
+    compile_for_training(model, training, steps, objective.loss(), objective.metrics, strategy, weighted=True)
     log(f"{len(train_blocks)} training blocks of {max_length} tokens ({steps} steps/epoch), "
         f"{len(validation_blocks)} validation blocks, {model.count_params():,} parameters")
 

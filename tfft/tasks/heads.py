@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from tfft.backbones import freeze_unused_pooler
+
 
 def per_token_head(backbone: keras.Model, units: int, dropout: float, name: str,
                    layer_names: tuple[str, str]) -> keras.Model:
@@ -25,8 +27,7 @@ def per_token_head(backbone: keras.Model, units: int, dropout: float, name: str,
         name=logits_name,
     )
     # === Functional Model ===
-    if "pooled_dense" in [layer.name for layer in backbone.layers]:
-        backbone.get_layer("pooled_dense").trainable = False
+    freeze_unused_pooler(backbone)
     inputs = backbone.input
     sequence = backbone(inputs)["sequence_output"]
     return keras.Model(inputs, dense(dropout_layer(sequence)), name=name)

@@ -58,7 +58,8 @@ def effective_learning_rate(training: TrainingConfig) -> float:
 
 def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per_epoch: int,
                          loss, make_metrics: Callable[[], list], strategy: tf.distribute.Strategy,
-                         gradient_method=None, loss_function=None, **compile_args) -> None:
+                         gradient_method=None, loss_function=None, weighted: bool = False,
+                         **compile_args) -> None:
     """Compiles ``model`` for the run, creating optimizer and metrics in ``strategy``'s scope.
 
     Args:
@@ -70,6 +71,8 @@ def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per
         strategy: the distribution strategy the run trains under.
         gradient_method: a change to how gradients are computed (adversarial training), or None.
         loss_function: a change to the loss the step minimises (distillation), or None.
+        weighted: the metrics take the batches' sample weights (Keras passes them to
+            ``weighted_metrics`` only), as per-token objectives with weighted targets need.
         **compile_args: passed on to ``model.compile``.
     """
     configure_train_step(model, training.gradient_accumulation_steps, gradient_method, loss_function)
@@ -79,7 +82,8 @@ def compile_for_training(model: keras.Model, training: TrainingConfig, steps_per
                 f"per step; learning rate {learning_rate:g} (scaling: {training.learning_rate_scaling})")
     with strategy.scope():
         model.compile(optimizer=build_optimizer(training, steps_per_epoch * training.epochs, learning_rate),
-                      loss=loss, metrics=make_metrics(), steps_per_execution=training.steps_per_execution,
+                      loss=loss, **{"weighted_metrics" if weighted else "metrics": make_metrics()},
+                      steps_per_execution=training.steps_per_execution,
                       jit_compile=bool(training.jit_compile), **compile_args)
 
 
