@@ -12,7 +12,7 @@ Steps (all seeded):
 3. Fine-tune ``configs/zh_sentiment.yaml`` and ``configs/zh_ner.yaml`` from (a) and (b), on all
    training rows and on a seeded 10% sample (stratified by label for sentiment).
 4. Baseline for sentiment on the same rows: character 1-3-gram TF-IDF + logistic regression.
-5. The (b) NER export, served by ``benchmarks/served_spans.py`` in a process with only
+5. The (b) NER export of the largest fraction, served by ``benchmarks/served_spans.py`` in a process with only
    TensorFlow and tensorflow-text: ``text[start:end]`` of every predicted entity on dev.
 Scores are on the dev sets of zh_sentiment and zh_ner_peoples_daily.
 """
@@ -51,20 +51,28 @@ def sample_file(task: str, fraction: float, seed: int = 42) -> Path:
         return source
     target = SAMPLES / f"{source.stem}_{round(fraction * 100)}pct{source.suffix}"
     SAMPLES.mkdir(parents=True, exist_ok=True)
-    if task == "sentiment":
-        import pandas as pd
+    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if task == "sentiment":  # the header, then a stratified sample of the rows, each line as it is
         from sklearn.model_selection import train_test_split
 
-        frame = pd.read_csv(source, sep="\t")
-        part, _ = train_test_split(frame, train_size=fraction, random_state=seed, stratify=frame["label"])
-        part.to_csv(target, sep="\t", index=False)
+        header, lines = [lines[0]], lines[1:]
+        keep, _ = train_test_split(range(len(lines)), train_size=fraction, random_state=seed,
+                                   stratify=read_tsv(source)["label"])
     else:
         import numpy as np
 
-        lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
-        keep = np.sort(np.random.default_rng(seed).choice(len(lines), round(fraction * len(lines)), replace=False))
-        target.write_text("\n".join(lines[i] for i in keep) + "\n", encoding="utf-8")
+        header, keep = [], np.random.default_rng(seed).choice(len(lines), round(fraction * len(lines)), replace=False)
+    target.write_text("\n".join(header + [lines[i] for i in sorted(keep)]) + "\n", encoding="utf-8")
     return target
+
+
+def read_tsv(path: Path):
+    """A TSV file as tfft reads it: a quote is a character of the text, not a quote."""
+    import csv
+
+    import pandas as pd
+
+    return pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, keep_default_na=False)
 
 
 def pretrained_preset(args) -> tuple[Path, dict]:
@@ -127,13 +135,11 @@ def fine_tune(task: str, backbone: Path, init: str, fraction: float, suffix: str
 
 def tfidf_baseline(fraction: float) -> dict:
     """Dev accuracy of character 1-3-gram TF-IDF + logistic regression on the same training rows."""
-    import pandas as pd
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    train = pd.read_csv(sample_file("sentiment", fraction), sep="\t")
-    dev = pd.read_csv(SENTIMENT / "dev.tsv", sep="\t")
+    train, dev = read_tsv(sample_file("sentiment", fraction)), read_tsv(SENTIMENT / "dev.tsv")
     model = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
                           LogisticRegression(max_iter=2000))
     model.fit(train["text"].astype(str), train["label"])
@@ -167,7 +173,7 @@ def main() -> None:
             report[key] = {}
             for init, backbone in backbones.items():
                 report[key][init], export = fine_tune(task, backbone, init, fraction, args.suffix)
-                if task == "ner" and init == "b_pretrained" and fraction >= 1.0:
+                if task == "ner" and init == "b_pretrained" and fraction == max(args.fractions):
                     report["ner_served_spans"] = served_span_check(export)
             if task == "sentiment":
                 report[key]["tfidf_logistic_regression"] = tfidf_baseline(fraction)
