@@ -136,7 +136,8 @@ def chinese_table(figures: dict) -> str:
              f"held-out masked-LM perplexity {perplexities} (before training, then after each epoch)."]
     spans = figures.get("ner_served_spans")
     if spans:
-        notes.append(f"Served NER spans ((b), 100%, TensorFlow + tensorflow-text only): "
+        share = max(int(key.rsplit("_", 1)[1][:-3]) for key in figures if key.startswith("ner_") and key.endswith("pct"))
+        notes.append(f"Served NER spans ((b), {share}% of the labels, TensorFlow + tensorflow-text only): "
                      f"{spans['predicted_entities']:,} entities on {spans['texts']:,} dev texts, "
                      f"{spans['offset_mismatches']} where `text[start:end]` differs from the entity text; "
                      f"served entity F1 {100 * spans['served_f1']:.1f}.")

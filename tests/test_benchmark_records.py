@@ -67,3 +67,4 @@ def test_the_chinese_table_sets_random_init_beside_pre_trained_and_the_baseline(
     assert "| sentiment | 10% | 100 | accuracy | 52.0 | 66.8 | +14.8 | 79.1 |" in table
     assert "| ner | 100% | 100 | f1 | 70.0 | 80.0 | +10.0 |  |" in table
     assert "3,141.0 → 206.0 → 184.0" in table and "0 where `text[start:end]` differs" in table
+    assert "((b), 100% of the labels" in table
