@@ -105,5 +105,9 @@ def ids_to_text(tokenizer, ids: tf.RaggedTensor) -> tf.Tensor:
     spaces between characters and Latin words keep theirs (WordPiece, which joins
     every token with a space, is not a generation vocabulary). A row can stop in
     the middle of a multi-byte character; its broken bytes become U+FFFD.
+
+    >>> texts = ids_to_text(tokenizer, tokenizer(tf.constant(["快递三天了, still waiting"])))  # GPT-2's
+    >>> [text.decode("utf-8") for text in texts.numpy()]
+    ['快递三天了, still waiting']
     """
     return tf.strings.unicode_transcode(tokenizer.detokenize(ids), "UTF-8", "UTF-8", errors="replace")
