@@ -117,14 +117,15 @@ def collect_rows(path: str, rows: Iterator, data: DataConfig, with_labels: bool)
                 raise DataError(problem, "pass --skip-bad-rows to skip such rows" if problem.line else "")
             report.skipped.append(problem)
             continue
-        if with_labels and _is_dropped(row[data.label_column], data.drop_labels):
-            dropped[str(row[data.label_column]).strip()] += 1
+        label = _normalise_label(row[data.label_column]) if with_labels else None
+        if isinstance(label, str) and label in data.drop_labels:
+            dropped[label] += 1
             continue
         texts.append(str(row[data.text_column]))
         if data.text_pair_column:
             pairs.append(str(row[data.text_pair_column]))
         if with_labels:
-            labels.append(_normalise_label(row[data.label_column]))
+            labels.append(label)
         lines.append(line)
     if dropped:
         logger.info("%s: left out %s (data.drop_labels)", path,
@@ -149,10 +150,6 @@ def _row_problem(path: str, line: int, row: dict, columns: list[str]) -> BadRow 
             if has_undecodable(value):
                 return BadRow(path, line, column, "undecodable bytes (the file is not valid UTF-8)")
     return None
-
-
-def _is_dropped(value: Any, drop_labels: list[str]) -> bool:
-    return bool(drop_labels) and not isinstance(value, (list, tuple)) and str(value).strip() in drop_labels
 
 
 def _normalise_label(value: Any) -> Any:
