@@ -337,3 +337,12 @@ def test_whole_word_masking_masks_every_token_of_a_chosen_word():
 def test_whole_word_masking_option_must_be_a_boolean():
     with pytest.raises(ValueError, match="whole_word_masking must be true or false, got 'yes'"):
         MaskedLM({"whole_word_masking": "yes"})
+
+
+def test_every_character_seen_twice_gets_its_own_token_beyond_a_thousand():
+    # 1,500 distinct ideographs, each twice: more than the trainer's default alphabet of 1,000.
+    characters = [chr(0x4E00 + i) for i in range(1500)]
+    documents = ["".join(characters[i:i + 50]) for i in range(0, 1500, 50)] * 2 + ["龘"]
+    vocabulary = set(train_wordpiece(documents, 4000).get_vocabulary())
+    assert set(characters) <= vocabulary
+    assert "龘" not in vocabulary  # seen once: [UNK], as the minimum frequency says

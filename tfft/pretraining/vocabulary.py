@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
 import keras_hub
 from tokenizers import ByteLevelBPETokenizer, BertWordPieceTokenizer
+from tokenizers.normalizers import BertNormalizer
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +35,31 @@ def train_wordpiece(documents: Sequence[str], vocabulary_size: int,
     """A BERT WordPiece tokenizer whose vocabulary is learnt from ``documents``."""
     _log(f"training a {vocabulary_size}-entry WordPiece vocabulary on {len(documents)} documents ...")
     trainer = BertWordPieceTokenizer(lowercase=lowercase, strip_accents=lowercase)
+    alphabet = _alphabet_size(BertNormalizer(lowercase=lowercase, strip_accents=lowercase), documents,
+                              vocabulary_size - len(BERT_SPECIAL_TOKENS))
     trainer.train_from_iterator(documents, vocab_size=vocabulary_size, min_frequency=MIN_FREQUENCY,
-                                special_tokens=BERT_SPECIAL_TOKENS, show_progress=False)
+                                limit_alphabet=alphabet, special_tokens=BERT_SPECIAL_TOKENS,
+                                show_progress=False)
     by_id = sorted(trainer.get_vocab().items(), key=lambda item: item[1])
     return keras_hub.models.BertTokenizer(vocabulary=[token for token, _ in by_id], lowercase=lowercase)
+
+
+def _alphabet_size(normalizer: BertNormalizer, documents: Sequence[str], budget: int) -> int:
+    """How many single characters get a token: every one seen ``MIN_FREQUENCY`` times, within budget.
+
+    The trainer's default keeps only the 1,000 most frequent characters, which in
+    Chinese turns common ideographs (吴, 归) into [UNK]; BERT-Chinese has one
+    token per ideograph.
+    """
+    counts: Counter[str] = Counter()
+    for document in documents:
+        counts.update(normalizer.normalize_str(document))
+    frequent = sum(1 for character, count in counts.items()
+                   if count >= MIN_FREQUENCY and not character.isspace())
+    if frequent > budget:
+        logger.warning(f"{frequent} characters appear {MIN_FREQUENCY}+ times but the vocabulary has room "
+                       f"for {budget}: the rarest become [UNK]; raise task_options.vocabulary_size")
+    return max(1, min(frequent, budget))
 
 
 def train_byte_level_bpe(documents: Sequence[str], vocabulary_size: int) -> keras_hub.models.GPT2Tokenizer:
