@@ -114,3 +114,19 @@ def trained_tiny(tmp_path_factory):
     }
     result = train_and_export(tiny_config(root, files), verbose=0)
     return {"root": root, "files": files, "result": result}
+
+
+@pytest.fixture(scope="session")
+def dropout_free_preset(tmp_path_factory) -> Path:
+    """A tiny random BERT preset without dropout, so two runs can agree step for step."""
+    import keras_hub
+
+    from tfft.backbones import SCRATCH_SIZES, load_backbone
+
+    folder = tmp_path_factory.mktemp("preset") / "tiny-no-dropout"
+    tokenizer = load_backbone("scratch:tiny", 32).tokenizer
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=tokenizer.vocabulary_size(), max_sequence_length=32,
+                                             dropout=0.0, **SCRATCH_SIZES["tiny"])
+    backbone.save_to_preset(str(folder))
+    tokenizer.save_to_preset(str(folder))
+    return folder

@@ -33,22 +33,6 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def dropout_free_backbone(tmp_path_factory) -> Path:
-    """A tiny random BERT preset without dropout, so two runs can agree step for step."""
-    import keras_hub
-
-    from tfft.backbones import SCRATCH_SIZES, load_backbone
-
-    folder = tmp_path_factory.mktemp("preset") / "tiny-no-dropout"
-    tokenizer = load_backbone("scratch:tiny", 32).tokenizer
-    backbone = keras_hub.models.BertBackbone(vocabulary_size=tokenizer.vocabulary_size(), max_sequence_length=32,
-                                             dropout=0.0, **SCRATCH_SIZES["tiny"])
-    backbone.save_to_preset(str(folder))
-    tokenizer.save_to_preset(str(folder))
-    return folder
-
-
 def run_in_subprocess(overrides: list[str]) -> dict:
     completed = subprocess.run([sys.executable, "-c", SCRIPT, str(ROOT), json.dumps(overrides)],
                                capture_output=True, text=True, timeout=600)
@@ -57,12 +41,12 @@ def run_in_subprocess(overrides: list[str]) -> dict:
 
 
 def test_mirrored_on_two_cpus_follows_the_one_device_loss_trajectory(tmp_path, sentiment_files,
-                                                                     dropout_free_backbone):
+                                                                     dropout_free_preset):
     runs = {}
     for distribute in ("none", "mirrored"):
         runs[distribute] = run_in_subprocess(tiny_overrides(tmp_path / distribute, sentiment_files, **{
             "training.distribute": distribute, "training.epochs": 3, "model.dropout": 0.0,
-            "model.backbone": str(dropout_free_backbone)}))
+            "model.backbone": str(dropout_free_preset)}))
     one, two = runs["none"], runs["mirrored"]
     assert one["metrics"]["training"]["replicas"] == 1 and two["metrics"]["training"]["replicas"] == 2
     # Tolerance: float32 sums in another order, over 36 steps.
@@ -114,3 +98,22 @@ def test_string_tensors_never_reach_the_device():
     texts = tf.data.Dataset.from_tensors(({"text": tf.constant(["a"]), "ids": tf.constant([1])}, tf.constant([0])))
     with pytest.raises(ValueError, match="string tensor at 0/text.*tokenize in the input pipeline"):
         numeric_only(texts)
+
+
+def test_in_batch_negatives_span_both_replicas(tmp_path, dropout_free_preset):
+    from tfft.tasks.embedding.task import EmbeddingTask
+
+    example = EmbeddingTask.example_config().parent
+    files = {"train": example / "train.csv", "test": example / "test.csv"}
+    runs = {}
+    for distribute in ("none", "mirrored"):
+        runs[distribute] = run_in_subprocess(tiny_overrides(tmp_path / distribute, files, **{
+            "task": "embedding", "data.text_column": "question", "data.text_pair_column": "answer",
+            "data.validation": str(files["test"]), "training.distribute": distribute, "training.epochs": 2,
+            "model.dropout": 0.0, "model.backbone": str(dropout_free_preset), "training.learning_rate": 1e-3}))
+    one, two = runs["none"], runs["mirrored"]
+    assert two["metrics"]["training"]["replicas"] == 2
+    # Each replica ranks its 4 anchors against all 8 positives of the batch, as one device does;
+    # with per-replica negatives the loss would be that of 4 candidates.
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-4)
+    np.testing.assert_allclose(two["history"]["val_mrr@10"], one["history"]["val_mrr@10"], atol=1e-5)

@@ -12,6 +12,7 @@ from typing import Any
 from tfft.config import DataConfig
 from tfft.tasks.base import Report, Task
 from tfft.tasks.classification.task import ClassificationTask
+from tfft.tasks.embedding.task import EmbeddingTask
 from tfft.tasks.generation.task import GenerationTask
 from tfft.tasks.prompt_classification.task import PromptClassificationTask
 from tfft.tasks.question_answering.task import QuestionAnsweringTask
@@ -26,6 +27,7 @@ TASKS: dict[str, type[Task]] = {
     RelationExtractionTask.name: RelationExtractionTask,
     QuestionAnsweringTask.name: QuestionAnsweringTask,
     GenerationTask.name: GenerationTask,
+    EmbeddingTask.name: EmbeddingTask,
 }
 
 

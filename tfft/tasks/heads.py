@@ -5,6 +5,28 @@ from __future__ import annotations
 import keras
 
 from tfft.backbones import freeze_unused_pooler
+from tfft.layers.masked_mean_pooling import MaskedMeanPooling
+
+POOLINGS = ("cls", "mean")
+
+
+def check_pooling(pooling: str) -> str:
+    """``pooling`` if it is one of `POOLINGS`, else a ValueError naming the option."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"task_options.pooling must be 'cls' or 'mean', got '{pooling}'")
+    return pooling
+
+
+def text_vector(backbone_outputs: dict, padding_mask, pooling: str):
+    """One vector per text: the backbone's pooled [CLS] output, or the mean of its token vectors.
+
+    Example:
+
+    >>> pooled = text_vector(backbone(inputs), inputs["padding_mask"], "mean")
+    """
+    if pooling == "cls":
+        return backbone_outputs["pooled_output"]
+    return MaskedMeanPooling(name="mean_pooling")(backbone_outputs["sequence_output"], padding_mask)
 
 
 def per_token_head(backbone: keras.Model, units: int, dropout: float, name: str,

@@ -8,6 +8,14 @@ its share of the batch's loss denominator (see `loss_denominator`): for
 token-level losses that is its share of the real target tokens, so the step
 equals one step on the whole batch, not a mean of per-micro-batch means.
 
+A loss that declares ``spans_batch`` (in-batch negatives: one row's loss
+depends on the other rows) is computed once over the outputs of all
+micro-batches, as GradCache does: a forward pass per micro-batch without
+gradients, the loss and its gradient with respect to those outputs, then a
+second forward and backward pass per micro-batch that carries that gradient
+into the weights. Dropout draws the same masks in both passes (the random
+seed states are rewound), so the step equals one step on the whole batch.
+
 Training methods change what a micro-batch contributes without copying the
 step: a gradient method (`tfft.training.gradient_methods`, adversarial
 training) computes its loss and gradients, a loss function
@@ -83,6 +91,8 @@ class AccumulatingTrainStep:
         rows = tf.shape(tf.nest.flatten(x)[0])[0]
         if self._accumulation_steps <= 1:
             loss, gradients = self._micro_batch(x, y, sample_weight, tf.constant(1.0))
+        elif getattr(self.loss, "spans_batch", False) and plain:
+            loss, gradients = self._accumulate_over_whole_batch(x, y, sample_weight, rows)
         else:
             loss, gradients = self._accumulate(x, y, sample_weight, rows)
         self._loss_tracker.update_state(unscale_loss_for_distribution(loss), sample_weight=rows)
@@ -112,6 +122,49 @@ class AccumulatingTrainStep:
             lambda index, *_: index < count, micro_step, (tf.constant(0), zeros, tf.constant(0.0)),
             parallel_iterations=1)  # one micro-batch's activations alive at a time
         return loss, gradients
+
+
+    def _accumulate_over_whole_batch(self, x, y, sample_weight, rows):
+        """(loss, gradients) of a loss over the whole batch, one micro-batch's activations at a time."""
+        micro = (rows + self._accumulation_steps - 1) // self._accumulation_steps
+        count = (rows + micro - 1) // micro
+        part = lambda tree, index: _rows(tree, index * micro, micro)  # noqa: E731
+        seeds = _seed_states(self)
+        start = [tf.identity(state) for state in seeds]
+
+        def forward(index, outputs):
+            return index + 1, outputs.write(index, tf.cast(self(part(x, index), training=True), tf.float32))
+
+        _, parts = tf.while_loop(lambda index, _: index < count, forward,
+                                 (tf.constant(0), tf.TensorArray(tf.float32, size=count, infer_shape=False)),
+                                 parallel_iterations=1)
+        predictions = tf.stop_gradient(parts.concat())
+        with tf.GradientTape() as tape:
+            tape.watch(predictions)
+            loss = keras_loss(self, x, y, sample_weight, predictions)
+            scaled = self.optimizer.scale_loss(loss)
+        upstream = tape.gradient(scaled, predictions)
+        self.compute_metrics(x, y, predictions, sample_weight=sample_weight)
+        for state, value in zip(seeds, start):
+            state.assign(value)  # the second pass draws the first pass's dropout masks
+
+        def backward(index, gradients):
+            with tf.GradientTape() as tape:
+                outputs = self(part(x, index), training=True)
+                surrogate = tf.reduce_sum(tf.cast(outputs, tf.float32) * tf.cast(part(upstream, index), tf.float32))
+            grads = tape.gradient(surrogate, self.trainable_weights)
+            return index + 1, [g + _dense(d, w) for g, d, w in zip(gradients, grads, self.trainable_weights)]
+
+        zeros = [tf.zeros(w.shape, w.dtype) for w in self.trainable_weights]
+        _, gradients = tf.while_loop(lambda index, _: index < count, backward, (tf.constant(0), zeros),
+                                     parallel_iterations=1)
+        return tf.cast(loss, tf.float32), gradients
+
+
+def _seed_states(model: keras.Model) -> list[tf.Variable]:
+    """The state variables of every random seed generator in ``model`` (dropout's, say)."""
+    return [generator.state for layer in model._flatten_layers()
+            for generator in getattr(layer, "_seed_generators", [])]
 
 
 def keras_loss(model: keras.Model, x, y, sample_weight, predictions) -> tf.Tensor:

@@ -37,11 +37,11 @@ from tfft.config import ModelConfig, TrainingConfig
 from tfft.data.labels import LabelVocabulary
 from tfft.data.pipeline import EncodedSplit, inference_dataset
 from tfft.data.readers import TextExamples
-from tfft.tasks.classification.masked_mean_pooling import MaskedMeanPooling
 from tfft.tasks.classification.mean_probability import MeanProbability
 from tfft.tasks.classification.sigmoid_f1_score import SigmoidF1Score
 from tfft.tasks.classification.confusion_image import ConfusionMatrixImage, plot_confusion_matrix
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
+from tfft.tasks.heads import check_pooling, text_vector
 
 DEFAULT_DELIMITER = "|"
 LABELS_FILE = "labels.json"
@@ -58,9 +58,7 @@ class ClassificationTask(Task):
         super().__init__(options, data)
         self.multi_label = bool(self.options.get("multi_label", False))
         self.threshold = float(self.options.get("threshold", 0.5))
-        self.pooling = self.options.get("pooling", "cls")
-        if self.pooling not in ("cls", "mean"):
-            raise ValueError(f"task_options.pooling must be 'cls' or 'mean', got '{self.pooling}'")
+        self.pooling = check_pooling(self.options.get("pooling", "cls"))
         self.vocabulary: LabelVocabulary | None = None
 
     # --- targets ----------------------------------------------------------
@@ -115,13 +113,7 @@ class ClassificationTask(Task):
         # === Functional Model ===
         inputs = backbone.input
         outputs = backbone(inputs)
-        if self.pooling == "cls":
-            pooled = outputs["pooled_output"]
-        else:
-            pooled = MaskedMeanPooling(name="mean_pooling")(
-                outputs["sequence_output"], inputs["padding_mask"]
-            )
-        logits = dense(dropout(pooled))
+        logits = dense(dropout(text_vector(outputs, inputs["padding_mask"], self.pooling)))
         return keras.Model(inputs, logits, name="text_classifier")
 
     def loss(self, training: TrainingConfig) -> keras.losses.Loss:

@@ -1,0 +1,62 @@
+"""Rows of the embedding task: an anchor, its positive, optional hard negatives or a score.
+
+The anchor is ``data.text_column``, the positive (or the second text of a
+scored pair) ``data.text_pair_column``, the hard negatives the columns named
+in ``task_options.negative_columns``, and a similarity score
+``data.label_column`` when the loss regresses on scores (CoSENT, cosine).
+
+Example:
+
+>>> examples = read_pair_examples("pairs.csv", DataConfig(text_pair_column="answer"), ["wrong_answer"])
+>>> examples.texts[0], examples.pairs[0], examples.negatives[0][0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+from tfft.config import DataConfig
+from tfft.data.errors import BadRow, DataError
+from tfft.data.readers import TextExamples, pick_rows, read_examples
+
+
+@dataclass
+class PairExamples(TextExamples):
+    negatives: list[list[str]] = field(default_factory=list)  # one list of texts per negative column
+
+    def subset(self, indices: Iterable[int]) -> "PairExamples":
+        indices = list(indices)
+        base = super().subset(indices)
+        return PairExamples(**{**base.__dict__, "negatives": [pick_rows(column, indices)
+                                                              for column in self.negatives]})
+
+    def scores(self) -> list[float]:
+        """The label column as floats; a value that is not a number is an error naming its line."""
+        values = []
+        for row, label in enumerate(self.labels or []):
+            try:
+                values.append(float(label))
+            except (TypeError, ValueError):
+                raise DataError(BadRow(self.source, self.lines[row], self.label_column,
+                                       f"similarity score '{label}' is not a number")) from None
+        return values
+
+
+def read_pair_examples(path: str, data: DataConfig, negative_columns: list[str],
+                       with_scores: bool = False) -> PairExamples:
+    """Anchors, positives, hard negatives (and scores) of one file, row-aligned."""
+    if not data.text_pair_column:
+        raise DataError(BadRow(path, None, None, "the embedding task reads pairs"),
+                        "set data.text_pair_column to the column of the positive (second) text")
+    base = read_examples(path, data, with_labels=with_scores)
+    columns = [read_examples(path, replace(data, text_column=name, text_pair_column=None), with_labels=False)
+               for name in negative_columns]
+    # With --skip-bad-rows each read skips its own bad rows: keep the lines every column has.
+    kept = set(base.lines).intersection(*(set(column.lines) for column in columns))
+    rows = [i for i, line in enumerate(base.lines) if line in kept]
+    examples = PairExamples(**base.subset(rows).__dict__)
+    for column in columns:
+        position = {line: i for i, line in enumerate(column.lines)}
+        examples.negatives.append([column.texts[position[line]] for line in examples.lines])
+    return examples
