@@ -106,9 +106,13 @@ class AccumulatingTrainStep:
         self.compute_metrics(x, y, predictions, sample_weight=sample_weight)
         return tf.cast(loss, tf.float32), [_dense(g, w) for g, w in zip(grads, self.trainable_weights)]
 
-    def _accumulate(self, x, y, sample_weight, rows):
+    def _micro_batches(self, rows):
+        """(rows per micro-batch, micro-batches) of a batch of ``rows``."""
         micro = (rows + self._accumulation_steps - 1) // self._accumulation_steps
-        count = (rows + micro - 1) // micro
+        return micro, (rows + micro - 1) // micro
+
+    def _accumulate(self, x, y, sample_weight, rows):
+        micro, count = self._micro_batches(rows)
         total = tf.maximum(loss_denominator(self.loss, y, sample_weight), 1e-12)
 
         def micro_step(index, gradients, loss_sum):
@@ -126,8 +130,7 @@ class AccumulatingTrainStep:
 
     def _accumulate_over_whole_batch(self, x, y, sample_weight, rows):
         """(loss, gradients) of a loss over the whole batch, one micro-batch's activations at a time."""
-        micro = (rows + self._accumulation_steps - 1) // self._accumulation_steps
-        count = (rows + micro - 1) // micro
+        micro, count = self._micro_batches(rows)
         part = lambda tree, index: _rows(tree, index * micro, micro)  # noqa: E731
         seeds = _seed_states(self)
         start = [tf.identity(state) for state in seeds]

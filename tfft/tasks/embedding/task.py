@@ -39,7 +39,8 @@ from scipy.stats import pearsonr, spearmanr
 
 from tfft.backbones import freeze_unused_pooler
 from tfft.config import ModelConfig, TrainingConfig
-from tfft.data.pipeline import ENCODE_CHUNK, EncodedSplit
+from tfft.data.pipeline import EncodedSplit, encode_split
+from tfft.data.readers import TextExamples
 from tfft.tasks.embedding.retrieval_metrics import retrieval_metrics
 from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
@@ -97,7 +98,8 @@ class EmbeddingTask(Task):
     def encode(self, encoder, examples: PairExamples, training: TrainingConfig | None = None,
                with_weights: bool = False) -> EncodedSplit:
         """One row per example: each text encoded alone, concatenated; segment ids hold the part."""
-        parts = [_token_ids(encoder, texts) for texts in [examples.texts, examples.pairs, *examples.negatives]]
+        parts = [encode_split(encoder, TextExamples(examples.source, texts, None, None, examples.lines)).token_ids
+                 for texts in [examples.texts, examples.pairs, *examples.negatives]]
         token_ids = tf.concat(parts, axis=1)
         part_ids = tf.concat([ids.with_flat_values(tf.fill(tf.shape(ids.flat_values), k))
                               for k, ids in enumerate(parts)], axis=1)
@@ -169,11 +171,6 @@ class EmbeddingTask(Task):
         if self.scored:
             return _correlation_report(np.sum(anchors * seconds, axis=-1), np.asarray(examples.scores()))
         return _retrieval_report(anchors, seconds, examples.pairs)
-
-
-def _token_ids(encoder, texts: list[str]) -> tf.RaggedTensor:
-    return tf.concat([encoder.encode(tf.constant(texts[i:i + ENCODE_CHUNK]))[0]
-                      for i in range(0, len(texts), ENCODE_CHUNK)], axis=0)
 
 
 def _retrieval_report(anchors: np.ndarray, positives: np.ndarray, positive_texts: list[str]) -> Report:
