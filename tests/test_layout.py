@@ -30,7 +30,9 @@ ALLOWED = {
     "pretraining": FOUNDATION | SHARED | {"peft", "tasks", "training"},
     "export": FOUNDATION | SHARED | {"peft", "tasks", "training"},
     "serving": FOUNDATION | SHARED | {"export"},
-    "commands": FOUNDATION | SHARED | {"peft", "tasks", "training", "pretraining", "export", "serving"},
+    "retrieval": FOUNDATION | SHARED | {"export"},
+    "commands": FOUNDATION | SHARED | {"peft", "tasks", "training", "pretraining", "export", "serving",
+                                       "retrieval"},
     "cli": FOUNDATION | {"commands"},
     "__main__": {"cli"},
 }

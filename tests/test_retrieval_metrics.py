@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import pytrec_eval
 
-from tfft.tasks.embedding.retrieval_metrics import retrieval_metrics
+from tfft.evaluation.retrieval_metrics import retrieval_metrics
 
 
 def test_hand_computed_cases():

@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | predict | export | serve | deploy | update | rollback | info | launch.
+"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
@@ -9,6 +9,7 @@ Examples:
     tfft evaluate --run runs/sst2-500 --data dev.tsv --perturb typo           # robustness check
     tfft evaluate --export saved_models/support-intents --data test.csv
     tfft predict saved_models/support-intents "I was charged twice"
+    tfft index saved_models/faq-embedder --corpus faq.csv --id-column id --payload-column answer
     tfft export --run runs/support-intents
     tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
@@ -29,7 +30,8 @@ import logging
 import sys
 
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
-from tfft.config import DEFAULT_CONFIG, QUANTIZATION_MODES, ConfigError, load_config
+from tfft.config import (DEFAULT_CONFIG, INDEX_CHUNK_ROWS, INDEX_STORAGE, QUANTIZATION_MODES, ConfigError,
+                         load_config)
 from tfft.quiet_start import quiet_tensorflow_start
 
 # --- argument groups more than one command takes ---------------------------------------------------
@@ -123,6 +125,26 @@ def _evaluate(commands) -> None:
     parser.add_argument("--perturb-rate", type=float, default=0.1, help="share of words perturbed")
     parser.add_argument("--perturb-seed", type=int, default=0)
     parser.add_argument("--synonyms", help="word list for --perturb synonym (word,synonym,...)")
+
+
+def _index(commands) -> None:
+    parser = commands.add_parser(
+        "index", help="embed a corpus with an embedding export into a search-index SavedModel (new version)")
+    parser.add_argument("embedder", help="embedding export (saved_models/<name>[/<version>])")
+    parser.add_argument("--corpus", required=True, help="CSV/TSV/JSONL/Parquet file, one document per row")
+    parser.add_argument("--text-column", default="text", help="column that is embedded (default: %(default)s)")
+    parser.add_argument("--id-column", default="id", help="column of unique document ids (default: %(default)s)")
+    parser.add_argument("--payload-column", action="append", default=[], metavar="NAME",
+                        help="a column returned with each match, e.g. answer (repeatable)")
+    parser.add_argument("--out", help="index model folder (default: <embedder folder>-index)")
+    parser.add_argument("--version", type=int, help="integer version (default: next free)")
+    parser.add_argument("--storage", choices=INDEX_STORAGE, default="float32",
+                        help="corpus matrix: float32, bfloat16 (half the size) or int8 (a quarter) "
+                             "(default: %(default)s)")
+    parser.add_argument("--top-k", type=int, default=10, help="matches returned per query (default: %(default)s)")
+    parser.add_argument("--chunk-rows", type=int, default=INDEX_CHUNK_ROWS,
+                        help="corpus rows scored at once; bounds memory (default: %(default)s)")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
 
 
 def _predict(commands) -> None:
@@ -254,7 +276,7 @@ def _launch(commands) -> None:
 
 # Each command's arguments; `main` runs ``tfft.commands.<name>.run``.
 PARSERS = {"train": _train, "ensemble": _ensemble, "tune": _tune, "pretrain": _pretrain, "evaluate": _evaluate,
-           "predict": _predict, "export": _export, "serve": _serve, "deploy": _deploy, "update": _update,
+           "index": _index, "predict": _predict, "export": _export, "serve": _serve, "deploy": _deploy, "update": _update,
            "rollback": _rollback, "info": _info, "launch": _launch}
 
 

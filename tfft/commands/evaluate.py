@@ -7,6 +7,9 @@ Example:
 
 >>> report = evaluate_export(Path("saved_models/support-intents"), "test.csv")
 >>> report.metrics["accuracy"]
+
+A search index (``tfft index``) is scored on (query, relevant ids) rows instead:
+Recall@1/5/10, MRR@10, nDCG@10.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Callable
 
 from tfft.config import DataConfig, config_from_dict
 from tfft.export.loaded import LoadedExport
+from tfft.retrieval.build import INDEX_TASK
+from tfft.retrieval.queries import evaluate_index, read_queries
 from tfft.tasks import make_task
 from tfft.tasks.base import Report
 from tfft.evaluation.robustness import perturb_examples
@@ -57,6 +62,8 @@ def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambd
 
 
 def run(args) -> int:
+    if args.export and LoadedExport.read_metadata(Path(args.export)).get("task") == INDEX_TASK:
+        return _evaluate_index(args)
     evaluate, source = (evaluate_run, args.run) if args.run else (evaluate_export, args.export)
     report = evaluate(Path(source), args.data, lambda data: _data_config(args, data), _perturbation(args))
     print(report.text)
@@ -64,6 +71,18 @@ def run(args) -> int:
     print(json.dumps(metrics, indent=2))
     if args.output:
         Path(args.output).write_text(json.dumps(report.metrics, indent=2), encoding="utf-8")
+    return 0
+
+
+def _evaluate_index(args) -> int:
+    """A search index scored on (query, relevant ids) rows: ``--text-column`` and ``--label-column``."""
+    query_column, relevant_column = args.text_column or "query", args.label_column or "relevant"
+    queries = read_queries(args.data, query_column, relevant_column, args.skip_bad_rows)
+    metrics = evaluate_index(Path(args.export), queries, relevant_column)
+    print(f"{metrics['queries']} queries against {metrics['rows']} indexed documents")
+    print(json.dumps(metrics, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return 0
 
 

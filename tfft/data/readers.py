@@ -18,7 +18,7 @@ import io
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -74,22 +74,43 @@ def read_examples(path: str, data: DataConfig, with_labels: bool = True) -> Text
         examples = collect_rows(path, rows, data, with_labels)
         examples.label_names = label_names
         return examples
+    return collect_rows(path, file_rows(path), data, with_labels)
+
+
+def read_with_columns(path: str, data: DataConfig, columns: list[str],
+                      with_labels: bool = True) -> tuple[TextExamples, list[list[str]]]:
+    """``data``'s examples and the texts of more ``columns``, row-aligned.
+
+    With ``data.skip_bad_rows`` a row bad in any column is left out of all of them.
+    """
+    base = read_examples(path, data, with_labels)
+    extra = [read_examples(path, replace(data, text_column=name, text_pair_column=None), with_labels=False)
+             for name in columns]
+    kept = set(base.lines).intersection(*(set(column.lines) for column in extra))
+    examples = base.subset(i for i, line in enumerate(base.lines) if line in kept)
+    aligned = []
+    for column in extra:
+        position = {line: i for i, line in enumerate(column.lines)}
+        aligned.append([column.texts[position[line]] for line in examples.lines])
+    return examples, aligned
+
+
+def file_rows(path: str) -> Iterator:
+    """(line, dict | BadRow) for each row of a CSV/TSV/JSONL/Parquet file, after a `HeaderRow` where it has one."""
     file = Path(path)
     if not file.is_file():
         raise DataError(BadRow(path, None, None, "file does not exist"))
     suffix = file.suffix.lower()
     if suffix in DELIMITED:
-        rows = _delimited_rows(file, DELIMITED[suffix])
-    elif suffix in JSON_LINES:
-        rows = json_rows(file)
-    elif suffix in PARQUET:
-        rows = _parquet_rows(file)
-    else:
-        raise DataError(
-            BadRow(path, None, None, f"unsupported file type '{suffix}'"),
-            "expected .csv, .tsv, .jsonl or .parquet, or tfds:<name>:<split>",
-        )
-    return collect_rows(path, rows, data, with_labels)
+        return _delimited_rows(file, DELIMITED[suffix])
+    if suffix in JSON_LINES:
+        return json_rows(file)
+    if suffix in PARQUET:
+        return _parquet_rows(file)
+    raise DataError(
+        BadRow(path, None, None, f"unsupported file type '{suffix}'"),
+        "expected .csv, .tsv, .jsonl or .parquet, or tfds:<name>:<split>",
+    )
 
 
 def required_columns(data: DataConfig, with_labels: bool) -> list[str]:

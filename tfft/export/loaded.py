@@ -40,11 +40,16 @@ class LoadedExport:
         if signature not in self.module.signatures:
             raise KeyError(f"{self.path} has no signature '{signature}'; it has {sorted(self.module.signatures)}")
         self.signature = self.module.signatures[signature]
-        metadata_file = self.path / "assets.extra" / METADATA_FILE
-        self.metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+        self.metadata = self.read_metadata(self.path)
         inputs = self.signature.structured_input_signature[1]
         ordered = [name for name in self.metadata.get("serving_inputs", []) if name in inputs]
         self.input_names = ordered if len(ordered) == len(inputs) else sorted(inputs)
+
+    @staticmethod
+    def read_metadata(path: str | Path) -> dict:
+        """``assets.extra/tfft.json`` of an export (model or version folder), without loading it; {} if none."""
+        metadata_file = resolve_export_path(path) / "assets.extra" / METADATA_FILE
+        return json.loads(metadata_file.read_text(encoding="utf-8")) if metadata_file.is_file() else {}
 
     def __call__(self, **inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         return self.signature(**inputs)

@@ -13,12 +13,12 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from tfft.config import DataConfig
 from tfft.data.errors import BadRow, DataError
-from tfft.data.readers import TextExamples, pick_rows, read_examples
+from tfft.data.readers import TextExamples, pick_rows, read_with_columns
 
 
 @dataclass
@@ -49,14 +49,5 @@ def read_pair_examples(path: str, data: DataConfig, negative_columns: list[str],
     if not data.text_pair_column:
         raise DataError(BadRow(path, None, None, "the embedding task reads pairs"),
                         "set data.text_pair_column to the column of the positive (second) text")
-    base = read_examples(path, data, with_labels=with_scores)
-    columns = [read_examples(path, replace(data, text_column=name, text_pair_column=None), with_labels=False)
-               for name in negative_columns]
-    # With --skip-bad-rows each read skips its own bad rows: keep the lines every column has.
-    kept = set(base.lines).intersection(*(set(column.lines) for column in columns))
-    rows = [i for i, line in enumerate(base.lines) if line in kept]
-    examples = PairExamples(**base.subset(rows).__dict__)
-    for column in columns:
-        position = {line: i for i, line in enumerate(column.lines)}
-        examples.negatives.append([column.texts[position[line]] for line in examples.lines])
-    return examples
+    base, negatives = read_with_columns(path, data, negative_columns, with_labels=with_scores)
+    return PairExamples(**base.__dict__, negatives=negatives)

@@ -41,7 +41,7 @@ from tfft.backbones import freeze_unused_pooler
 from tfft.config import ModelConfig, TrainingConfig
 from tfft.data.pipeline import EncodedSplit, encode_split
 from tfft.data.readers import TextExamples
-from tfft.tasks.embedding.retrieval_metrics import retrieval_metrics
+from tfft.evaluation.retrieval_metrics import retrieval_metrics
 from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 from tfft.tasks.embedding.pair_examples import PairExamples, read_pair_examples

@@ -1,7 +1,7 @@
 """Ranking quality of retrieved ids against the relevant ones: Recall@k, MRR@k, nDCG@k.
 
-The embedding task's validation ranks each anchor's candidates and scores
-the ranking here, with binary relevance as in BEIR and MS MARCO:
+The embedding task's validation and ``tfft evaluate`` on a search index score
+their rankings here, with binary relevance as in BEIR and MS MARCO:
 
 - Recall@k: the share of a query's relevant ids found in its top k, averaged over queries.
 - MRR@k: 1 / rank of the first relevant id in the top k (0 when none), averaged.

@@ -1,0 +1,94 @@
+"""``build_index``: embed a corpus with an embedding export and publish it as a new search-index version.
+
+Changing the corpus (added, edited or removed documents) is a new run of
+``build_index`` on the new file: the next version is written beside the old
+ones, no training involved, and TF Serving moves to it.
+
+Example:
+
+>>> corpus = read_corpus("faq.csv", "question", "id", ["answer"])
+>>> build_index(Path("saved_models/faq-embedder"), corpus, Path("saved_models/faq-index"), storage="int8")
+PosixPath('saved_models/faq-index/1')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tfft.export.loaded import LoadedExport
+from tfft.export.saved_model import METADATA_FILE
+from tfft.export.versions import next_version, staging_folder
+from tfft.export.warmup import write_warmup_requests
+from tfft.heartbeat import Heartbeat
+from tfft.retrieval.corpus import Corpus
+from tfft.retrieval.corpus_matrix import CHUNK_ROWS, CorpusMatrix
+from tfft.retrieval.search_index import QUERY, SearchIndex
+
+logger = logging.getLogger(__name__)
+
+INDEX_TASK = "search_index"
+EMBED_BATCH_SIZE = 64
+
+
+def load_embedder(path: Path) -> LoadedExport:
+    """The export at ``path``, checked to take ``text`` and return ``embedding``."""
+    exported = LoadedExport(path)
+    outputs = exported.signature.structured_outputs
+    if exported.input_names != ["text"] or "embedding" not in outputs:
+        raise ValueError(f"{exported.path} is not an embedding export: it takes {exported.input_names} and "
+                         f"returns {sorted(outputs)}; train one with task: embedding")
+    return exported
+
+
+def embed_texts(embedder: LoadedExport, texts: list[str], batch_size: int = EMBED_BATCH_SIZE) -> np.ndarray:
+    """``[len(texts), dim]`` embeddings, batches of similar length (less padding), with progress."""
+    order = np.argsort([len(text) for text in texts], kind="stable")
+    dim = embedder.signature.structured_outputs["embedding"].shape[-1]
+    vectors = np.zeros((len(texts), dim), dtype="float32")
+    beat = Heartbeat("embedding the corpus", len(texts), "documents")
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        vectors[rows] = embedder(text=tf.constant([texts[i] for i in rows]))["embedding"].numpy()
+        beat.tick(start + len(rows))
+    return vectors
+
+
+def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: str = "float32",
+                top_k: int = 10, chunk_rows: int = CHUNK_ROWS, version: int | None = None,
+                rescorer=None) -> Path:
+    """Writes ``model_root/<version>/``, a SavedModel: ``query`` → ``ids``, ``scores``, payloads.
+
+    Args:
+        embedder_path: an embedding export (model or version folder).
+        corpus: the documents; their texts are embedded, ids and payloads served back.
+        model_root: the index's model folder; the version is the next free one unless given.
+        storage: ``float32``, ``bfloat16`` or ``int8`` corpus matrix.
+        top_k: matches returned per query.
+        chunk_rows: corpus rows scored at once (bounds memory on large corpora).
+        rescorer: builds a module whose ``for_queries`` fuses other scores in (hybrid search), or None.
+    """
+    embedder = load_embedder(embedder_path)
+    logger.info("embedding %d documents of %s with %s", len(corpus), corpus.source, embedder.path)
+    vectors = embed_texts(embedder, corpus.texts)
+    matrix = CorpusMatrix(vectors, storage, chunk_rows)
+    index = SearchIndex(embedder.module, matrix, corpus.ids, corpus.payloads, top_k,
+                        rescorer(corpus) if rescorer else None)
+    model_root = Path(model_root)
+    version = version or next_version(model_root)
+    with staging_folder(model_root, version) as staging:
+        tf.saved_model.save(index, str(staging), signatures={"serving_default": index.serving_function()})
+        metadata = {"task": INDEX_TASK, "serving_inputs": [QUERY], "version": version,
+                    "embedder": str(embedder.path), "storage": storage, "top_k": index.top_k,
+                    "chunk_rows": chunk_rows, "rows": len(corpus), "dim": int(vectors.shape[1]),
+                    "corpus": corpus.source, "payloads": sorted(corpus.payloads),
+                    "hybrid": index.rescore.describe() if index.rescore is not None else None}
+        extra = staging / "assets.extra"
+        extra.mkdir(parents=True, exist_ok=True)
+        (extra / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
+        write_warmup_requests(staging, model_root.name, {QUERY: corpus.texts[:8]})
+    return model_root / str(version)
