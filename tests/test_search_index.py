@@ -19,6 +19,7 @@ from tfft.data.errors import DataError
 from tfft.evaluation.retrieval_metrics import retrieval_metrics
 from tfft.export.loaded import LoadedExport
 from tfft.export.saved_model import export_saved_model
+from tfft.retrieval.bm25 import Bm25Scorer, corpus_terms, terms
 from tfft.retrieval.build import build_index, load_embedder
 from tfft.retrieval.corpus import read_corpus
 from tfft.retrieval.corpus_matrix import CorpusMatrix
@@ -151,3 +152,54 @@ def test_tfft_index_writes_a_servable_version_beside_the_embedder(embedder, corp
     assert len(row["ids"]) == len(row["answer"]) == len(row["scores"]) == 3
     assert main(["index", str(embedder), "--corpus", str(corpus_file), "--id-column", "key"]) == 2
     assert "column 'key': column not found in header" in capsys.readouterr().err
+
+
+def test_terms_are_lowercased_letter_and_digit_runs_with_each_chinese_character_alone():
+    found = terms(tf.constant(["Hello, World! x2 — don't", "退货要多久？Return"])).to_list()
+    assert [[term.decode() for term in row] for row in found] == [
+        ["hello", "world", "x2", "don", "t"], ["退", "货", "要", "多", "久", "return"]]
+
+
+def test_in_graph_bm25_scores_are_bm25s_lucene_scores_in_every_chunk():
+    import bm25s
+
+    texts = [text for text, _ in sentiment_rows(30, 5)]
+    scorer = Bm25Scorer(texts)
+    documents = corpus_terms(texts)
+    reference = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
+    reference.index(documents, show_progress=False)
+    queries = ["the hotel was superb and the staff", "dreadful meal", "phone battery phone"]
+    counts = scorer.query_counts(tf.constant(queries))
+    whole = scorer.lexical(counts, 0, len(texts)).numpy()
+    for row, query in enumerate(queries):
+        known = [term for term in terms(tf.constant([query])).to_list()[0] if scorer.table.lookup(tf.constant(term)) >= 0]
+        expected = reference.get_scores([term.decode() for term in known])
+        np.testing.assert_allclose(whole[row], expected, rtol=1e-5, atol=1e-6)
+    assert whole.max() > 0
+    np.testing.assert_allclose(scorer.lexical(counts, 7, 9).numpy(), whole[:, 7:16], rtol=1e-6)
+
+
+def test_a_hybrid_index_with_dense_weight_zero_ranks_by_bm25_from_a_plain_tf_process(embedder, corpus_file,
+                                                                                     tmp_path):
+    corpus = read_corpus(str(corpus_file), "text", "id")
+    path = build_index(embedder, corpus, tmp_path / "index", top_k=4, chunk_rows=7, hybrid=True, dense_weight=0.0)
+    served = pure_tf_outputs(path, {"query": QUERIES})
+    assert served.pop("loaded") == []
+    scorer = Bm25Scorer(corpus.texts)
+    lexical = scorer.normalised(tf.constant(QUERIES))(0, len(corpus)).numpy()
+    for row, ids in enumerate(served["ids"]):
+        np.testing.assert_allclose(served["scores"][row], np.sort(lexical[row])[::-1][:4], atol=1e-6)
+        assert lexical[row][corpus.ids.index(ids[0])] == pytest.approx(lexical[row].max())
+
+
+def test_validation_queries_choose_the_hybrid_weight(embedder, corpus_file, tmp_path):
+    corpus = read_corpus(str(corpus_file), "text", "id")
+    # "the book was awful" is asked as "book awful": BM25 finds it, the untrained embedder hardly.
+    rows = [(" ".join(corpus.texts[i].split()[1::2]), corpus.ids[i]) for i in range(0, len(corpus), 3)]
+    validation = read_queries(str(write_csv(tmp_path / "dev.csv", ["query", "relevant"], rows)), "query", "relevant")
+    path = build_index(embedder, corpus, tmp_path / "index", hybrid=True, validation=validation)
+    hybrid = json.loads((path / "assets.extra" / "tfft.json").read_text())["hybrid"]
+    mrr = {float(w): v for w, v in hybrid["chosen_on"]["mrr@10_by_dense_weight"].items()}
+    assert hybrid["dense_weight"] == max(mrr, key=lambda w: (mrr[w], w)) and hybrid["dense_weight"] < 1.0
+    assert mrr[0.0] > mrr[1.0]
+    assert evaluate_index(path, validation)["mrr@10"] == pytest.approx(mrr[hybrid["dense_weight"]], abs=1e-4)

@@ -144,6 +144,16 @@ def _index(commands) -> None:
     parser.add_argument("--top-k", type=int, default=10, help="matches returned per query (default: %(default)s)")
     parser.add_argument("--chunk-rows", type=int, default=INDEX_CHUNK_ROWS,
                         help="corpus rows scored at once; bounds memory (default: %(default)s)")
+    parser.add_argument("--hybrid", action="store_true",
+                        help="fuse in-graph BM25 scores of the corpus with the dense ones")
+    parser.add_argument("--dense-weight", type=float, default=0.5,
+                        help="--hybrid: dense share of the fused score, unless --validation chooses it "
+                             "(default: %(default)s)")
+    parser.add_argument("--validation", metavar="FILE",
+                        help="--hybrid: (query, relevant ids) file on which the dense weight is chosen")
+    parser.add_argument("--query-column", default="query", help="--validation's query column (default: %(default)s)")
+    parser.add_argument("--relevant-column", default="relevant",
+                        help="--validation's relevant-ids column, ids joined by | (default: %(default)s)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
 
 

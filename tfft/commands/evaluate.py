@@ -78,7 +78,7 @@ def _evaluate_index(args) -> int:
     """A search index scored on (query, relevant ids) rows: ``--text-column`` and ``--label-column``."""
     query_column, relevant_column = args.text_column or "query", args.label_column or "relevant"
     queries = read_queries(args.data, query_column, relevant_column, args.skip_bad_rows)
-    metrics = evaluate_index(Path(args.export), queries, relevant_column)
+    metrics = evaluate_index(Path(args.export), queries)
     print(f"{metrics['queries']} queries against {metrics['rows']} indexed documents")
     print(json.dumps(metrics, indent=2))
     if args.output:

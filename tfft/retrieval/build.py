@@ -25,14 +25,18 @@ from tfft.export.saved_model import METADATA_FILE
 from tfft.export.versions import next_version, staging_folder
 from tfft.export.warmup import write_warmup_requests
 from tfft.heartbeat import Heartbeat
+from tfft.retrieval.bm25 import Bm25Scorer
 from tfft.retrieval.corpus import Corpus
 from tfft.retrieval.corpus_matrix import CHUNK_ROWS, CorpusMatrix
+from tfft.retrieval.fusion_weight import choose_dense_weight
+from tfft.retrieval.queries import Queries, check_known_ids
 from tfft.retrieval.search_index import QUERY, SearchIndex
 
 logger = logging.getLogger(__name__)
 
 INDEX_TASK = "search_index"
 EMBED_BATCH_SIZE = 64
+DENSE_WEIGHT = 0.5  # hybrid search without validation queries
 
 
 def load_embedder(path: Path) -> LoadedExport:
@@ -60,7 +64,7 @@ def embed_texts(embedder: LoadedExport, texts: list[str], batch_size: int = EMBE
 
 def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: str = "float32",
                 top_k: int = 10, chunk_rows: int = CHUNK_ROWS, version: int | None = None,
-                rescorer=None) -> Path:
+                hybrid: bool = False, dense_weight: float = DENSE_WEIGHT, validation: Queries | None = None) -> Path:
     """Writes ``model_root/<version>/``, a SavedModel: ``query`` → ``ids``, ``scores``, payloads.
 
     Args:
@@ -70,14 +74,23 @@ def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: 
         storage: ``float32``, ``bfloat16`` or ``int8`` corpus matrix.
         top_k: matches returned per query.
         chunk_rows: corpus rows scored at once (bounds memory on large corpora).
-        rescorer: builds a module whose ``for_queries`` fuses other scores in (hybrid search), or None.
+        hybrid: fuse in-graph BM25 scores with the dense ones (`tfft.retrieval.bm25`).
+        dense_weight: the dense share of the fused score, unless ``validation`` chooses it.
+        validation: (query, relevant ids) rows on which the hybrid dense weight is chosen.
     """
     embedder = load_embedder(embedder_path)
     logger.info("embedding %d documents of %s with %s", len(corpus), corpus.source, embedder.path)
     vectors = embed_texts(embedder, corpus.texts)
     matrix = CorpusMatrix(vectors, storage, chunk_rows)
-    index = SearchIndex(embedder.module, matrix, corpus.ids, corpus.payloads, top_k,
-                        rescorer(corpus) if rescorer else None)
+    scorer, chosen = None, None
+    if hybrid:
+        scorer = Bm25Scorer(corpus.texts, dense_weight)
+        if validation is not None:
+            check_known_ids(validation, set(corpus.ids), corpus.source)
+            weight, chosen = choose_dense_weight(embed_texts(embedder, validation.texts), matrix, scorer,
+                                                 corpus.ids, validation)
+            scorer.dense_weight.assign(weight)
+    index = SearchIndex(embedder.module, matrix, corpus.ids, corpus.payloads, top_k, scorer)
     model_root = Path(model_root)
     version = version or next_version(model_root)
     with staging_folder(model_root, version) as staging:
@@ -86,9 +99,19 @@ def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: 
                     "embedder": str(embedder.path), "storage": storage, "top_k": index.top_k,
                     "chunk_rows": chunk_rows, "rows": len(corpus), "dim": int(vectors.shape[1]),
                     "corpus": corpus.source, "payloads": sorted(corpus.payloads),
-                    "hybrid": index.rescore.describe() if index.rescore is not None else None}
+                    "hybrid": _hybrid_metadata(scorer, validation, chosen)}
         extra = staging / "assets.extra"
         extra.mkdir(parents=True, exist_ok=True)
         (extra / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
         write_warmup_requests(staging, model_root.name, {QUERY: corpus.texts[:8]})
     return model_root / str(version)
+
+
+def _hybrid_metadata(scorer: Bm25Scorer | None, validation: Queries | None, chosen: dict | None) -> dict | None:
+    if scorer is None:
+        return None
+    described = scorer.describe()
+    if validation is not None:
+        described["chosen_on"] = {"file": validation.source, "queries": len(validation),
+                                  "mrr@10_by_dense_weight": {str(w): round(v, 4) for w, v in chosen.items()}}
+    return described

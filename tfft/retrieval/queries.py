@@ -33,6 +33,7 @@ class Queries:
     texts: list[str]
     relevant: list[set[str]]
     lines: list[int | None]
+    relevant_column: str
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -49,15 +50,16 @@ def read_queries(path: str, query_column: str, relevant_column: str, skip_bad_ro
             raise DataError(BadRow(path, line, relevant_column, "no relevant id"),
                             f"give one id, several joined by '{SEPARATOR}', or a JSON list")
         relevant.append(ids)
-    return Queries(path, examples.texts, relevant, examples.lines)
+    return Queries(path, examples.texts, relevant, examples.lines, relevant_column)
 
 
-def check_known_ids(queries: Queries, known: set[str], index_path: Path, column: str) -> None:
+def check_known_ids(queries: Queries, known: set[str], holder: str | Path) -> None:
     """A relevant id the index does not hold is a typo or a stale file: name its line."""
     for ids, line in zip(queries.relevant, queries.lines):
         missing = sorted(ids - known)
         if missing:
-            raise DataError(BadRow(queries.source, line, column, f"id '{missing[0]}' is not in {index_path}"),
+            raise DataError(BadRow(queries.source, line, queries.relevant_column,
+                                   f"id '{missing[0]}' is not in {holder}"),
                             "relevant ids must be ids of the indexed corpus")
 
 
@@ -66,10 +68,10 @@ def ranked_ids(index: LoadedExport, texts: list[str]) -> list[list[str]]:
     return [[doc.decode("utf-8") for doc in row] for row in found]
 
 
-def evaluate_index(index_path: Path, queries: Queries, relevant_column: str = "relevant") -> dict[str, float]:
+def evaluate_index(index_path: Path, queries: Queries) -> dict[str, float]:
     """Recall@1/5/10, MRR@10 and nDCG@10 of the index's rankings of ``queries``."""
     index = LoadedExport(index_path)
     known = {doc.decode("utf-8") for doc in index.module.ids.numpy()}
-    check_known_ids(queries, known, index.path, relevant_column)
+    check_known_ids(queries, known, index.path)
     metrics = retrieval_metrics(ranked_ids(index, queries.texts), queries.relevant)
     return {"queries": len(queries), "rows": len(known), **metrics}
