@@ -144,6 +144,26 @@ def chinese_table(figures: dict) -> str:
     return table + "\n\n" + "\n\n".join(notes)
 
 
+def retrieval_table(figures: dict) -> str:
+    """Test-query quality of every system, then index latency against the plain embedding call."""
+    metrics = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
+    rows = [[row["system"], *(f"{100 * row[name]:.1f}" for name in metrics), row.get("dense_weight", ""),
+             row.get("index_mb", ""), "" if "top10_agreement_with_float32" not in row
+             else f"{100 * row['top10_agreement_with_float32']:.1f}%"] for row in figures["quality"]]
+    quality = markdown_table(["system", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "dense weight", "index MB",
+                              "top-10 as float32"], rows)
+    latency = markdown_table(["call", "batch", "median ms", "× embedding call"],
+                             [[row["call"], row["batch"], row["median_ms"], f"{row['ratio_to_embedding_call']:.2f}"]
+                              for row in figures["latency"]])
+    data, training = figures["data"], figures["training"]
+    note = (f"{data['test_queries']:,} test questions of {', '.join(data['held_out_articles'])} against all "
+            f"{data['paragraphs']:,} paragraphs; fine-tuned on {data['train_pairs']:,} (question, paragraph) pairs, "
+            f"{training['epochs']} epoch(s), batch {training['batch_size']}, lr {training['learning_rate']}, "
+            f"max length {training['max_length']} ({training['train_seconds']:,.0f} s); "
+            f"{data['validation_queries']:,} held-back training questions chose the hybrid weights.")
+    return f"{quality}\n\n{note}\n\n{latency}"
+
+
 def generic_table(figures) -> str:
     """A table of any record: a list of flat dicts by column, a dict by key."""
     if isinstance(figures, list) and figures and all(isinstance(row, dict) for row in figures):
@@ -157,7 +177,7 @@ def generic_table(figures) -> str:
 TABLES: dict[str, Callable] = {"classification": classification_table,
                                "serving_latency": serving_latency_table,
                                "throughput": throughput_table,
-                               "chinese": chinese_table}
+                               "chinese": chinese_table, "retrieval": retrieval_table}
 
 
 def render_record(name: str, folder: Path = RESULTS) -> str:

@@ -160,7 +160,7 @@ def test_terms_are_lowercased_letter_and_digit_runs_with_each_chinese_character_
         ["hello", "world", "x2", "don", "t"], ["退", "货", "要", "多", "久", "return"]]
 
 
-def test_in_graph_bm25_scores_are_bm25s_lucene_scores_in_every_chunk():
+def test_in_graph_bm25_scores_are_bm25s_lucene_scores():
     import bm25s
 
     texts = [text for text, _ in sentiment_rows(30, 5)]
@@ -169,14 +169,12 @@ def test_in_graph_bm25_scores_are_bm25s_lucene_scores_in_every_chunk():
     reference = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
     reference.index(documents, show_progress=False)
     queries = ["the hotel was superb and the staff", "dreadful meal", "phone battery phone"]
-    counts = scorer.query_counts(tf.constant(queries))
-    whole = scorer.lexical(counts, 0, len(texts)).numpy()
+    whole = scorer.lexical(tf.constant(queries)).numpy()
     for row, query in enumerate(queries):
         known = [term for term in terms(tf.constant([query])).to_list()[0] if scorer.table.lookup(tf.constant(term)) >= 0]
         expected = reference.get_scores([term.decode() for term in known])
         np.testing.assert_allclose(whole[row], expected, rtol=1e-5, atol=1e-6)
     assert whole.max() > 0
-    np.testing.assert_allclose(scorer.lexical(counts, 7, 9).numpy(), whole[:, 7:16], rtol=1e-6)
 
 
 def test_a_hybrid_index_with_dense_weight_zero_ranks_by_bm25_from_a_plain_tf_process(embedder, corpus_file,
@@ -186,7 +184,7 @@ def test_a_hybrid_index_with_dense_weight_zero_ranks_by_bm25_from_a_plain_tf_pro
     served = pure_tf_outputs(path, {"query": QUERIES})
     assert served.pop("loaded") == []
     scorer = Bm25Scorer(corpus.texts)
-    lexical = scorer.normalised(tf.constant(QUERIES))(0, len(corpus)).numpy()
+    lexical = scorer.normalised(tf.constant(QUERIES)).numpy()
     for row, ids in enumerate(served["ids"]):
         np.testing.assert_allclose(served["scores"][row], np.sort(lexical[row])[::-1][:4], atol=1e-6)
         assert lexical[row][corpus.ids.index(ids[0])] == pytest.approx(lexical[row].max())

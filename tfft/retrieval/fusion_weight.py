@@ -33,7 +33,7 @@ def choose_dense_weight(query_vectors: np.ndarray, matrix: CorpusMatrix, scorer:
     for start in range(0, len(queries), QUERY_BATCH):
         vectors = tf.constant(query_vectors[start:start + QUERY_BATCH])
         dense = matrix.scores(vectors)
-        lexical = scorer.normalised(tf.constant(queries.texts[start:start + QUERY_BATCH]))(0, matrix.rows)
+        lexical = scorer.normalised(tf.constant(queries.texts[start:start + QUERY_BATCH]))
         for weight in GRID:
             top = tf.math.top_k(fuse(dense, lexical, weight), min(RANKED, matrix.rows)).indices
             ranked[weight] += [[ids[i] for i in row] for row in top.numpy()]
