@@ -31,8 +31,9 @@ ALLOWED = {
     "export": FOUNDATION | SHARED | {"peft", "tasks", "training"},
     "serving": FOUNDATION | SHARED | {"export"},
     "retrieval": FOUNDATION | SHARED | {"export"},
+    "assistant": FOUNDATION | SHARED | {"export", "retrieval"},
     "commands": FOUNDATION | SHARED | {"peft", "tasks", "training", "pretraining", "export", "serving",
-                                       "retrieval"},
+                                       "retrieval", "assistant"},
     "cli": FOUNDATION | {"commands"},
     "__main__": {"cli"},
 }

@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | predict | export | serve | deploy | update | rollback | info | launch.
+"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | assistant | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
@@ -10,6 +10,8 @@ Examples:
     tfft evaluate --export saved_models/support-intents --data test.csv
     tfft predict saved_models/support-intents "I was charged twice"
     tfft index saved_models/faq-embedder --corpus faq.csv --id-column id --payload-column answer
+    tfft assistant --classifier saved_models/support-intents --index saved_models/faq-index \\
+        --validation validation.csv --out saved_models/customer-service
     tfft export --run runs/support-intents
     tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
@@ -30,8 +32,8 @@ import logging
 import sys
 
 import tfft  # noqa: F401  (sets TF/Keras environment defaults first)
-from tfft.config import (DEFAULT_CONFIG, INDEX_CHUNK_ROWS, INDEX_STORAGE, QUANTIZATION_MODES, ConfigError,
-                         load_config)
+from tfft.config import (DEFAULT_CONFIG, HANDOFF_IN_SCOPE_SHARE, INDEX_CHUNK_ROWS, INDEX_DENSE_WEIGHT, INDEX_STORAGE,
+                         QUANTIZATION_MODES, ConfigError, load_config)
 from tfft.quiet_start import quiet_tensorflow_start
 
 # --- argument groups more than one command takes ---------------------------------------------------
@@ -146,7 +148,7 @@ def _index(commands) -> None:
                         help="corpus rows scored at once; bounds memory (default: %(default)s)")
     parser.add_argument("--hybrid", action="store_true",
                         help="fuse in-graph BM25 scores of the corpus with the dense ones")
-    parser.add_argument("--dense-weight", type=float, default=0.5,
+    parser.add_argument("--dense-weight", type=float, default=INDEX_DENSE_WEIGHT,
                         help="--hybrid: dense share of the fused score, unless --validation chooses it "
                              "(default: %(default)s)")
     parser.add_argument("--validation", metavar="FILE",
@@ -154,6 +156,27 @@ def _index(commands) -> None:
     parser.add_argument("--query-column", default="query", help="--validation's query column (default: %(default)s)")
     parser.add_argument("--relevant-column", default="relevant",
                         help="--validation's relevant-ids column, ids joined by | (default: %(default)s)")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
+
+
+def _assistant(commands) -> None:
+    parser = commands.add_parser(
+        "assistant", help="an intent classifier and an FAQ index as one customer-service SavedModel (new version)")
+    parser.add_argument("--classifier", required=True, help="intent classification export (saved_models/<name>)")
+    parser.add_argument("--index", required=True, help="FAQ search index (tfft index) serving the answers")
+    parser.add_argument("--validation", required=True, metavar="FILE",
+                        help="messages with their true intent (or the out-of-scope label) to choose thresholds on")
+    parser.add_argument("--out", required=True, help="the assistant's model folder, e.g. saved_models/customer-service")
+    parser.add_argument("--version", type=int, help="integer version (default: next free)")
+    parser.add_argument("--text-column", default="text", help="--validation's message column (default: %(default)s)")
+    parser.add_argument("--intent-column", default="intent", help="--validation's intent column (default: %(default)s)")
+    parser.add_argument("--answer-id-column", help="--validation's answer-id column, to report answer accuracy")
+    parser.add_argument("--out-of-scope-label", default="out_of_scope",
+                        help="intent value of out-of-scope messages (default: %(default)s)")
+    parser.add_argument("--answer-column", default="answer",
+                        help="index payload returned as answer (default: %(default)s)")
+    parser.add_argument("--max-in-scope-handoff", type=float, default=HANDOFF_IN_SCOPE_SHARE,
+                        help="share of in-scope validation messages the thresholds may hand off (default: %(default)s)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows and list them")
 
 
@@ -286,8 +309,8 @@ def _launch(commands) -> None:
 
 # Each command's arguments; `main` runs ``tfft.commands.<name>.run``.
 PARSERS = {"train": _train, "ensemble": _ensemble, "tune": _tune, "pretrain": _pretrain, "evaluate": _evaluate,
-           "index": _index, "predict": _predict, "export": _export, "serve": _serve, "deploy": _deploy, "update": _update,
-           "rollback": _rollback, "info": _info, "launch": _launch}
+           "index": _index, "assistant": _assistant, "predict": _predict, "export": _export, "serve": _serve,
+           "deploy": _deploy, "update": _update, "rollback": _rollback, "info": _info, "launch": _launch}
 
 
 def build_parser() -> argparse.ArgumentParser:

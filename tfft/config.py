@@ -34,6 +34,8 @@ class ConfigError(ValueError):
 # int8: post-training int8 weights; bfloat16: bfloat16 encoder kernels (tfft.export.quantize)
 QUANTIZATION_MODES = ("int8", "bfloat16")
 INDEX_STORAGE = ("float32", "bfloat16", "int8")  # search-index corpus matrix (tfft index --storage)
+INDEX_DENSE_WEIGHT = 0.5  # hybrid search without validation queries: dense and BM25 alike
+HANDOFF_IN_SCOPE_SHARE = 0.05  # tfft assistant: in-scope validation messages its thresholds may hand off
 INDEX_CHUNK_ROWS = 262_144  # corpus rows scored at once: 32 queries × this many float32 scores is 32 MiB
 # Every PEFT method but none freezes the backbone (tfft.peft.methods builds each).
 PEFT_METHODS = ("none", "lora", "dora", "adalora", "houlsby", "pfeiffer", "prefix", "prompt", "bitfit")

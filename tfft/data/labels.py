@@ -17,6 +17,8 @@ from typing import Iterable
 
 from tfft.data.errors import BadRow, DataError
 
+LABELS_FILE = "labels.json"  # beside a run's weights, and in an export's assets.extra
+
 
 class LabelVocabulary:
     """An ordered list of label names. Integer-like labels sort numerically."""

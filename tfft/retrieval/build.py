@@ -13,7 +13,6 @@ PosixPath('saved_models/faq-index/1')
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -21,9 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfft.export.loaded import LoadedExport
-from tfft.export.saved_model import METADATA_FILE
-from tfft.export.versions import next_version, staging_folder
-from tfft.export.warmup import write_warmup_requests
+from tfft.config import INDEX_DENSE_WEIGHT
+from tfft.export.module_export import save_module_version
 from tfft.heartbeat import Heartbeat
 from tfft.retrieval.bm25 import Bm25Scorer
 from tfft.retrieval.corpus import Corpus
@@ -36,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 INDEX_TASK = "search_index"
 EMBED_BATCH_SIZE = 64
-DENSE_WEIGHT = 0.5  # hybrid search without validation queries
 
 
 def load_embedder(path: Path) -> LoadedExport:
@@ -64,7 +61,7 @@ def embed_texts(embedder: LoadedExport, texts: list[str], batch_size: int = EMBE
 
 def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: str = "float32",
                 top_k: int = 10, chunk_rows: int = CHUNK_ROWS, version: int | None = None,
-                hybrid: bool = False, dense_weight: float = DENSE_WEIGHT, validation: Queries | None = None) -> Path:
+                hybrid: bool = False, dense_weight: float = INDEX_DENSE_WEIGHT, validation: Queries | None = None) -> Path:
     """Writes ``model_root/<version>/``, a SavedModel: ``query`` → ``ids``, ``scores``, payloads.
 
     Args:
@@ -91,21 +88,12 @@ def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: 
                                                  corpus.ids, validation)
             scorer.dense_weight.assign(weight)
     index = SearchIndex(embedder.module, matrix, corpus.ids, corpus.payloads, top_k, scorer)
-    model_root = Path(model_root)
-    version = version or next_version(model_root)
-    with staging_folder(model_root, version) as staging:
-        tf.saved_model.save(index, str(staging), signatures={"serving_default": index.serving_function()})
-        metadata = {"task": INDEX_TASK, "serving_inputs": [QUERY], "version": version,
-                    "embedder": str(embedder.path), "storage": storage, "top_k": index.top_k,
-                    "chunk_rows": chunk_rows, "rows": len(corpus), "dim": int(vectors.shape[1]),
-                    "corpus": corpus.source, "payloads": sorted(corpus.payloads),
-                    "hybrid": _hybrid_metadata(scorer, validation, chosen)}
-        extra = staging / "assets.extra"
-        extra.mkdir(parents=True, exist_ok=True)
-        (extra / METADATA_FILE).write_text(json.dumps(metadata, indent=2), encoding="utf-8")
-        write_warmup_requests(staging, model_root.name, {QUERY: corpus.texts[:8]})
-    return model_root / str(version)
-
+    metadata = {"task": INDEX_TASK, "serving_inputs": [QUERY], "embedder": str(embedder.path), "storage": storage,
+                "top_k": index.top_k, "chunk_rows": chunk_rows, "rows": len(corpus), "dim": int(vectors.shape[1]),
+                "corpus": corpus.source, "payloads": sorted(corpus.payloads),
+                "hybrid": _hybrid_metadata(scorer, validation, chosen)}
+    return save_module_version(index, index.serving_function(), model_root, metadata,
+                               {QUERY: corpus.texts[:8]}, version)
 
 def _hybrid_metadata(scorer: Bm25Scorer | None, validation: Queries | None, chosen: dict | None) -> dict | None:
     if scorer is None:

@@ -34,7 +34,7 @@ from sklearn.metrics import (
 )
 
 from tfft.config import ModelConfig, TrainingConfig
-from tfft.data.labels import LabelVocabulary
+from tfft.data.labels import LABELS_FILE, LabelVocabulary
 from tfft.data.pipeline import EncodedSplit, inference_dataset
 from tfft.data.readers import TextExamples
 from tfft.tasks.classification.mean_probability import MeanProbability
@@ -44,7 +44,6 @@ from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 from tfft.tasks.heads import check_pooling, text_vector
 
 DEFAULT_DELIMITER = "|"
-LABELS_FILE = "labels.json"
 
 
 class ClassificationTask(Task):
