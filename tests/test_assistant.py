@@ -113,6 +113,11 @@ def test_tfft_assistant_builds_versions_and_names_bad_validation_rows(parts, tmp
     assert "out-of-scope recall" in capsys.readouterr().out
     assert main(["predict", str(out), "where is my parcel"]) == 0
     assert '"handoff"' in capsys.readouterr().out
+    scores = tmp_path / "scores.json"
+    assert main(["evaluate", "--export", str(out), "--data", str(parts["validation"]), "--answer-id-column",
+                 "answer_id", "--output", str(scores)]) == 0
+    built = json.loads((out / "2" / "assets.extra" / "tfft.json").read_text())["rule"]["validation"]
+    assert json.loads(scores.read_text()) == built  # the served hand-offs are the ones chosen on validation
     capsys.readouterr()
     bad = write_csv(tmp_path / "bad.csv", ["text", "intent"], [("hello", "billing"), ("refund me", "refunds")])
     assert main([*args[:5], "--validation", str(bad), "--out", str(out)]) == 2

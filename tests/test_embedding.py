@@ -14,7 +14,7 @@ from tfft.backbones import load_backbone
 from tfft.config import DataConfig, ModelConfig, load_config
 from tfft.data.errors import DataError
 from tfft.tasks.embedding.pair_examples import PairExamples
-from tfft.tasks.embedding.ranking_loss import InBatchRankingLoss
+from tfft.tasks.embedding.ranking_loss import InBatchRankingLoss, positive_ids
 from tfft.tasks.embedding.similarity_loss import CoSENTLoss
 from tfft.tasks.embedding.task import EMBEDDER, EmbeddingTask
 
@@ -61,12 +61,29 @@ def test_ranking_loss_is_the_cross_entropy_over_every_candidate_of_the_batch():
     for row in range(2):
         logits = scale * candidates @ anchors[row]
         expected.append(-logits[row] + math.log(np.exp(logits).sum()))
-    loss = InBatchRankingLoss(scale)(tf.zeros([2]), vectors)
+    loss = InBatchRankingLoss(scale)(tf.constant([0.0, 1.0]), vectors)
     assert float(loss) == pytest.approx(np.mean(expected), rel=1e-5)
     backwards = [-(scale * anchors @ positives[row])[row] + math.log(np.exp(scale * anchors @ positives[row]).sum())
                  for row in range(2)]
-    symmetric = InBatchRankingLoss(scale, symmetric=True)(tf.zeros([2]), vectors)
+    symmetric = InBatchRankingLoss(scale, symmetric=True)(tf.constant([0.0, 1.0]), vectors)
     assert float(symmetric) == pytest.approx((np.mean(expected) + np.mean(backwards)) / 2, rel=1e-5)
+
+
+def test_rows_that_share_a_positive_are_not_each_others_negatives():
+    """Two questions of one answer in a batch: each ranks its own positive against the other rows' only."""
+    anchors = unit([[1, 0], [0.9, 0.3], [0, 1]])
+    positives = unit([[1, 0.2], [1, 0.2], [0.1, 1]])  # rows 0 and 1: the same answer
+    vectors = tf.stack([anchors, positives], axis=1)
+    assert positive_ids(["answer a", "answer a", "answer b"]).tolist() == [0.0, 0.0, 1.0]
+    scale, a, p = 5.0, anchors.numpy(), positives.numpy()
+    expected = []
+    for row, kept in [(0, [0, 2]), (1, [1, 2]), (2, [0, 1, 2])]:
+        logits = scale * p[kept] @ a[row]
+        expected.append(-logits[kept.index(row)] + math.log(np.exp(logits).sum()))
+    loss = InBatchRankingLoss(scale)(tf.constant(positive_ids(["answer a", "answer a", "answer b"])), vectors)
+    assert float(loss) == pytest.approx(np.mean(expected), rel=1e-5)
+    unmasked = InBatchRankingLoss(scale)(tf.constant([0.0, 1.0, 2.0]), vectors)
+    assert float(unmasked) > float(loss)
 
 
 def test_cosent_penalises_only_pairs_ordered_against_their_scores():

@@ -122,6 +122,7 @@ def _evaluate(commands) -> None:
     source.add_argument("--export", help="export folder (saved_models/<name>[/<version>])")
     _data_arguments(parser)
     parser.add_argument("--output", help="write metrics JSON here as well")
+    parser.add_argument("--answer-id-column", help="assistant exports: the answer-id column, for answer accuracy")
     parser.add_argument("--perturb", choices=["typo", "synonym"],
                         help="robustness check: perturb the texts first (seeded)")
     parser.add_argument("--perturb-rate", type=float, default=0.1, help="share of words perturbed")

@@ -9,7 +9,9 @@ Example:
 >>> report.metrics["accuracy"]
 
 A search index (``tfft index``) is scored on (query, relevant ids) rows instead:
-Recall@1/5/10, MRR@10, nDCG@10.
+Recall@1/5/10, MRR@10, nDCG@10; an assistant (``tfft assistant``) on (text,
+intent[, answer id]) rows: in-scope accuracy, out-of-scope recall and precision
+of its hand-offs, answer accuracy.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from tfft.assistant.build import ASSISTANT_TASK
+from tfft.assistant.evaluation import evaluate_assistant
+from tfft.assistant.labelled_messages import read_labelled_messages
 from tfft.config import DataConfig, config_from_dict
 from tfft.export.loaded import LoadedExport
 from tfft.retrieval.build import INDEX_TASK
@@ -62,8 +67,11 @@ def evaluate_export(export_dir: Path, data_path: str, adjust: AdjustData = lambd
 
 
 def run(args) -> int:
-    if args.export and LoadedExport.read_metadata(Path(args.export)).get("task") == INDEX_TASK:
+    exported_task = LoadedExport.read_metadata(Path(args.export)).get("task") if args.export else None
+    if exported_task == INDEX_TASK:
         return _evaluate_index(args)
+    if exported_task == ASSISTANT_TASK:
+        return _evaluate_assistant(args)
     evaluate, source = (evaluate_run, args.run) if args.run else (evaluate_export, args.export)
     report = evaluate(Path(source), args.data, lambda data: _data_config(args, data), _perturbation(args))
     print(report.text)
@@ -79,10 +87,23 @@ def _evaluate_index(args) -> int:
     query_column, relevant_column = args.text_column or "query", args.label_column or "relevant"
     queries = read_queries(args.data, query_column, relevant_column, args.skip_bad_rows)
     metrics = evaluate_index(Path(args.export), queries)
-    print(f"{metrics['queries']} queries against {metrics['rows']} indexed documents")
+    return _show(f"{metrics['queries']} queries against {metrics['rows']} indexed documents", metrics, args.output)
+
+
+def _evaluate_assistant(args) -> int:
+    """An assistant scored on (text, intent[, answer id]) rows: ``--text-column``, ``--label-column``."""
+    messages = read_labelled_messages(args.data, args.text_column or "text", args.label_column or "intent",
+                                      args.answer_id_column, args.skip_bad_rows)
+    metrics = evaluate_assistant(Path(args.export), messages)
+    return _show(f"{metrics['in_scope']} in-scope and {metrics['out_of_scope']} out-of-scope messages", metrics,
+                 args.output)
+
+
+def _show(heading: str, metrics: dict, output: str | None) -> int:
+    print(heading)
     print(json.dumps(metrics, indent=2))
-    if args.output:
-        Path(args.output).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    if output:
+        Path(output).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return 0
 
 

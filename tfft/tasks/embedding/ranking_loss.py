@@ -8,16 +8,30 @@ Gradient accumulation keeps the whole batch too: the loss declares
 ``spans_batch`` and the train step computes it over all micro-batches at once
 (`tfft.training.accumulation`).
 
+``y_true`` names each row's positive (`positive_ids`): two rows with the same
+positive, say two questions of one FAQ answer, are not each other's
+negatives; a batch may hold both (sentence-transformers needs a no-duplicates
+sampler instead).
+
 Example:
 
 >>> loss = InBatchRankingLoss(scale=20.0, symmetric=True)
->>> loss(tf.zeros([4]), vectors)  # vectors [batch, 2 + negatives, dim], unit length
+>>> loss(tf.constant([0., 1., 1., 2.]), vectors)  # vectors [batch, 2 + negatives, dim], unit length
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
+
+MASKED = -1e9  # the logit of a candidate that shares the row's positive
+
+
+def positive_ids(positives: list[str]) -> np.ndarray:
+    """For each row, the first row with the same positive text: equal ids, one positive."""
+    first: dict[str, int] = {}
+    return np.asarray([first.setdefault(text, len(first)) for text in positives], dtype="float32")
 
 
 def gather_rows(values: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -63,15 +77,22 @@ class InBatchRankingLoss(keras.losses.Loss):
         all_positives, offset = gather_rows(positives)
         all_negatives, _ = gather_rows(negatives)
         labels = offset + tf.range(tf.shape(anchors)[0])
+        ids = tf.reshape(tf.cast(y_true, tf.float32), [-1])
+        all_ids, _ = gather_rows(ids)
+        # Another row with this row's positive is no negative: masked, in both directions.
+        shared = tf.logical_and(tf.equal(ids[:, None], all_ids[None, :]),
+                                tf.not_equal(labels[:, None], tf.range(tf.shape(all_ids)[0])[None, :]))
         candidates = tf.concat([all_positives, all_negatives], axis=0)
-        loss = self._cross_entropy(labels, anchors, candidates)
+        negatives_kept = tf.zeros([tf.shape(anchors)[0], tf.shape(all_negatives)[0]], dtype=tf.bool)
+        loss = self._cross_entropy(labels, anchors, candidates, tf.concat([shared, negatives_kept], axis=1))
         if self.symmetric:
             all_anchors, _ = gather_rows(anchors)
-            loss = (loss + self._cross_entropy(labels, positives, all_anchors)) / 2.0
+            loss = (loss + self._cross_entropy(labels, positives, all_anchors, shared)) / 2.0
         return loss
 
-    def _cross_entropy(self, labels, queries, candidates):
+    def _cross_entropy(self, labels, queries, candidates, masked):
         logits = self.scale * tf.matmul(queries, candidates, transpose_b=True)
+        logits = tf.where(masked, MASKED, logits)
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
     def get_config(self) -> dict:

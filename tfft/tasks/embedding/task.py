@@ -46,7 +46,7 @@ from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 from tfft.tasks.embedding.pair_examples import PairExamples, read_pair_examples
 from tfft.tasks.embedding.part_split import PartSplit
-from tfft.tasks.embedding.ranking_loss import InBatchRankingLoss
+from tfft.tasks.embedding.ranking_loss import InBatchRankingLoss, positive_ids
 from tfft.tasks.embedding.similarity_loss import CoSENTLoss, CosineLoss
 from tfft.tasks.heads import check_pooling, text_vector
 
@@ -93,7 +93,7 @@ class EmbeddingTask(Task):
     def targets(self, examples: PairExamples) -> np.ndarray:
         if self.scored:
             return np.asarray(examples.scores(), dtype="float32")
-        return np.zeros(len(examples), dtype="float32")  # in-batch ranking needs no target
+        return positive_ids(examples.pairs)  # in-batch ranking: which rows share a positive
 
     def encode(self, encoder, examples: PairExamples, training: TrainingConfig | None = None,
                with_weights: bool = False) -> EncodedSplit:
