@@ -30,7 +30,8 @@ def main(export_dir: str, path: str) -> None:
         for name, value in signature(text=tf.constant(texts[first:first + BATCH])).items():
             values = value.numpy().tolist()
             served.setdefault(name, []).extend(v.decode("utf-8") if isinstance(v, bytes) else v for v in values)
-    loaded = sorted(name for name in sys.modules if name.split(".")[0] in {"keras", "keras_hub", "tfft"})
+    # TensorFlow itself pulls in keras; keras-hub and tfft are what stock TF Serving lacks.
+    loaded = sorted(name for name in sys.modules if name.split(".")[0] in {"keras_hub", "keras_nlp", "tfft"})
     print(json.dumps({**served, "loaded": loaded}, ensure_ascii=False))
 
 
