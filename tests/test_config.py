@@ -66,7 +66,7 @@ def test_shipped_recipes_parse():
         make_task(config.task, config.task_options, config.data)  # options are valid for the task
         tasks.add(TASKS[config.task].name)
     assert tasks == {"classification", "token_classification", "question_answering", "relation_extraction",
-                     "prompt_classification",
+                     "prompt_classification", "embedding",
                      "generation", "masked_lm", "causal_lm"}
     assert Path(load_config(DEFAULT_CONFIG).data.test).is_file()
 
