@@ -30,7 +30,7 @@ from tfft.evaluation.handoff_metrics import handoff_metrics
 from tfft.export.loaded import LoadedExport
 from tfft.export.module_export import save_module_version
 from tfft.retrieval.build import INDEX_TASK
-from tfft.retrieval.search_index import QUERY
+from tfft.retrieval.search_index import QUERY, indexed_ids
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def build_assistant(classifier_path: Path, index_path: Path, validation: Labelle
     """
     classifier, labels = load_classifier(classifier_path)
     index = load_index(index_path, answer_payload)
-    known_ids = {doc.decode("utf-8") for doc in index.module.ids.numpy()}
-    validation.check_known(set(labels), out_of_scope, known_ids, f"{classifier.path} / {index.path}")
+    validation.check_known(set(labels), out_of_scope, indexed_ids(index.module), f"{classifier.path} / {index.path}")
     logger.info("running %s and %s on %d validation messages of %s", classifier.path, index.path,
                 len(validation), validation.source)
     responses = respond_in_process(classifier, index, answer_payload, validation.texts)

@@ -15,6 +15,7 @@ from tfft.assistant.assistant_module import TEXT
 from tfft.assistant.labelled_messages import LabelledMessages
 from tfft.evaluation.handoff_metrics import handoff_metrics
 from tfft.export.loaded import LoadedExport
+from tfft.retrieval.search_index import indexed_ids
 
 
 def evaluate_assistant(path: Path, messages: LabelledMessages) -> dict[str, float]:
@@ -22,7 +23,7 @@ def evaluate_assistant(path: Path, messages: LabelledMessages) -> dict[str, floa
     assistant = LoadedExport(path)
     metadata = assistant.metadata
     messages.check_known(set(metadata["labels"]), metadata["out_of_scope"],
-                         {doc.decode("utf-8") for doc in assistant.module.index.ids.numpy()}, str(assistant.path))
+                         indexed_ids(assistant.module.index), str(assistant.path))
     served = assistant.predict({TEXT: messages.texts})
     return handoff_metrics(messages.intents, [i.decode("utf-8") for i in served["intent"]], served["handoff"],
                            metadata["out_of_scope"], messages.answer_ids,

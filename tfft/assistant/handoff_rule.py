@@ -25,7 +25,6 @@ import numpy as np
 from tfft.config import HANDOFF_IN_SCOPE_SHARE
 
 
-
 @dataclass(frozen=True)
 class Thresholds:
     intent: float

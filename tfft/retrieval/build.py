@@ -61,7 +61,8 @@ def embed_texts(embedder: LoadedExport, texts: list[str], batch_size: int = EMBE
 
 def build_index(embedder_path: Path, corpus: Corpus, model_root: Path, storage: str = "float32",
                 top_k: int = 10, chunk_rows: int = CHUNK_ROWS, version: int | None = None,
-                hybrid: bool = False, dense_weight: float = INDEX_DENSE_WEIGHT, validation: Queries | None = None) -> Path:
+                hybrid: bool = False, dense_weight: float = INDEX_DENSE_WEIGHT,
+                validation: Queries | None = None) -> Path:
     """Writes ``model_root/<version>/``, a SavedModel: ``query`` → ``ids``, ``scores``, payloads.
 
     Args:

@@ -22,7 +22,7 @@ from tfft.data.errors import BadRow, DataError
 from tfft.data.readers import read_examples
 from tfft.evaluation.retrieval_metrics import retrieval_metrics
 from tfft.export.loaded import LoadedExport
-from tfft.retrieval.search_index import QUERY
+from tfft.retrieval.search_index import QUERY, indexed_ids
 
 SEPARATOR = "|"
 
@@ -71,7 +71,7 @@ def ranked_ids(index: LoadedExport, texts: list[str]) -> list[list[str]]:
 def evaluate_index(index_path: Path, queries: Queries) -> dict[str, float]:
     """Recall@1/5/10, MRR@10 and nDCG@10 of the index's rankings of ``queries``."""
     index = LoadedExport(index_path)
-    known = {doc.decode("utf-8") for doc in index.module.ids.numpy()}
+    known = indexed_ids(index.module)
     check_known_ids(queries, known, index.path)
     metrics = retrieval_metrics(ranked_ids(index, queries.texts), queries.relevant)
     return {"queries": len(queries), "rows": len(known), **metrics}

@@ -21,6 +21,11 @@ from tfft.retrieval.corpus_matrix import CorpusMatrix
 QUERY = "query"
 
 
+def indexed_ids(index: tf.Module) -> set[str]:
+    """The document ids a saved search index holds (a loaded `SearchIndex`)."""
+    return {doc.decode("utf-8") for doc in index.ids.numpy()}
+
+
 class SearchIndex(tf.Module):
     """An embedder, the corpus matrix, and the id and payload of every row."""
 
