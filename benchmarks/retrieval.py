@@ -107,11 +107,11 @@ def split_squad(squad: Path, work: Path) -> dict:
     return {"files": files, "counts": counts}
 
 
-def untuned_embedder(root: Path) -> Path:
+def untuned_embedder(root: Path, max_length: int = MAX_LENGTH) -> Path:
     """MiniLM-L6 as it ships, mean-pooled and L2-normalised: the sentence-transformers model untouched."""
-    loaded = load_backbone("minilm-l6", MAX_LENGTH)
+    loaded = load_backbone("minilm-l6", max_length)
     task = EmbeddingTask({"pooling": "mean"}, DataConfig(text_pair_column="paragraph"))
-    encoder = task.make_encoder(loaded.tokenizer, MAX_LENGTH)
+    encoder = task.make_encoder(loaded.tokenizer, max_length)
     return export_saved_model(task.build_model(loaded.backbone, ModelConfig(), encoder), encoder, task, root)
 
 

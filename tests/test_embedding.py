@@ -138,3 +138,22 @@ def test_hard_negatives_stay_with_their_rows(tmp_path):
     examples = EmbeddingTask({"negative_columns": ["n"]}, data).read(str(path))
     assert (examples.texts, examples.pairs, examples.negatives) == (["q1", "q3"], ["a1", "a3"], [["n1", "n3"]])
     assert examples.subset([1]).negatives == [["n3"]]
+
+
+def test_lora_in_bfloat16_trains_only_the_adapters_and_serves_float32_unit_vectors(tmp_path, dropout_free_preset):
+    from tfft.commands.train import train_and_export
+    from tfft.export.loaded import LoadedExport
+
+    values = {"model.backbone": dropout_free_preset, "output_dir": tmp_path / "runs", "export.dir": tmp_path / "models",
+              "training.epochs": 6, "training.batch_size": 16, "training.learning_rate": 2e-2,
+              "training.warmup_ratio": 0.0, "training.mixed_precision": "mixed_bfloat16", "model.max_length": 32,
+              "peft.method": "lora", "peft.rank": 4, "peft.targets": "[query, value]"}
+    config = load_config(EXAMPLE, [f"{key}={value}" for key, value in values.items()])
+    keras.utils.set_random_seed(0)
+    result = train_and_export(config, verbose=0)
+    assert result.metrics["training"]["trainable_percent"] < 10
+    losses = result.history["loss"]
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:])) and losses[-1] < losses[0] - 0.1, losses
+    served = LoadedExport(result.export_path).predict({"text": ["where is my parcel", "how do I reset my password"]})
+    assert served["embedding"].dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(served["embedding"], axis=-1), 1.0, atol=1e-5)
