@@ -129,3 +129,26 @@ def test_tfft_assistant_builds_versions_and_names_bad_validation_rows(parts, tmp
                  "--validation", str(parts["validation"]), "--out", str(out)]) == 2
     assert "not a search index" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["1", "2"]  # nothing written by a refused run
+
+
+def test_tfft_serve_and_deploy_take_the_assistant_like_any_export(parts, tmp_path, capsys):
+    from tfft.serving.batching import BatchingOptions
+    from tfft.serving.client import connect
+    from tfft.serving.model_registry import config_for_paths
+    from tfft.serving.model_server import ModelServer
+
+    messages = read_labelled_messages(str(parts["validation"]), "text", "intent", "answer_id")
+    root = tmp_path / "customer-service"
+    path = build_assistant(parts["classifier"], parts["index"], messages, root, max_in_scope_handoff=0.25)
+    texts = messages.texts[:6]
+    expected = LoadedExport(path).predict({"text": texts})
+    config = config_for_paths([root], keep_versions=1)
+    with ModelServer(config, rest_port=0, grpc_port=0, batching=BatchingOptions(max_batch_size=4)) as server:
+        for address in (f"http://127.0.0.1:{server.rest_port}", f"grpc://127.0.0.1:{server.grpc_port}"):
+            got = connect(address, "customer-service", timeout=30).predict({"text": texts})
+            assert [str(v) for v in got["intent"]] == [v.decode() for v in expected["intent"]]
+            assert [str(v) for v in got["answer_id"]] == [v.decode() for v in expected["answer_id"]]
+            assert [bool(v) for v in got["handoff"]] == expected["handoff"].tolist()
+            np.testing.assert_allclose(got["answer_score"].astype(float), expected["answer_score"], atol=1e-5)
+    assert main(["deploy", str(root), "--out", str(tmp_path / "bundle")]) == 0
+    assert "customer-service" in (tmp_path / "bundle" / "config" / "models.config").read_text()
