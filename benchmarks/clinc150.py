@@ -17,8 +17,9 @@ never used for training or choosing):
 
 - the assistant's hand-off rule (intent probability and answer score, the
   thresholds `tfft assistant` chooses: the most out-of-scope hand-offs among
-  pairs handing off at most ``--max-in-scope-handoff`` of the in-scope
-  calibration messages), scored from the exported SavedModel;
+  pairs handing off at most a budget share of the in-scope calibration
+  messages; one assistant version per ``--max-in-scope-handoff`` budget, each
+  also scored from the exported SavedModel);
 - plain max-probability thresholding (the intent threshold alone, chosen by
   the same rule on the same calibration set);
 - the answer score alone (the same, nearest-utterance similarity only);
@@ -27,6 +28,8 @@ never used for training or choosing):
 In-scope accuracy counts a hand-off as wrong (the CLINC150 convention).
 
     python benchmarks/clinc150.py
+    python benchmarks/clinc150.py --work runs/clinc150 \
+        --classifier runs/clinc150/saved_models/clinc150-intents/1   # new budgets, no fine-tuning
 """
 
 from __future__ import annotations
@@ -75,7 +78,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
-    parser.add_argument("--max-in-scope-handoff", type=float, default=HANDOFF_IN_SCOPE_SHARE)
+    parser.add_argument("--max-in-scope-handoff", type=float, nargs="+", default=[0.01, 0.02, HANDOFF_IN_SCOPE_SHARE],
+                        help="in-scope hand-off budgets to choose thresholds at (one assistant version each)")
+    parser.add_argument("--classifier", default=None,
+                        help="an intent classifier export of an earlier run of this script (skips fine-tuning)")
     parser.add_argument("--train-sample", type=int, default=None, help="train on this many rows (a quick check)")
     return parser.parse_args()
 
@@ -114,7 +120,7 @@ def write_corpus(train: Path, folder: Path) -> Path:
     return folder / "corpus.csv"
 
 
-def train_classifier(files: dict[str, Path], work: Path, args: argparse.Namespace) -> tuple[Path, dict]:
+def train_classifier(files: dict[str, Path], work: Path, args: argparse.Namespace) -> Path:
     config = load_config(ROOT / "tfft" / "tasks" / "classification" / "example" / "config.yaml", [
         "name=clinc150-intents", f"output_dir={work / 'runs'}", f"export.dir={work / 'saved_models'}",
         f"data.train={files['train']}", f"data.validation={files['calibration_in_scope']}", "data.test=null",
@@ -123,32 +129,35 @@ def train_classifier(files: dict[str, Path], work: Path, args: argparse.Namespac
         f"training.learning_rate={args.learning_rate}", "training.warmup_ratio=0.1", "training.weight_decay=0.01",
         "training.early_stopping_patience=2", "training.evaluate_before=false", f"training.seed={SEED}",
         f"data.train_sample={args.train_sample or 'null'}"])
-    started = time.perf_counter()
-    result = train_and_export(config, verbose=2)
-    after = result.metrics["validation"]["after"]
-    return result.export_path, {"train_seconds": round(time.perf_counter() - started, 1),
-                                "calibration_in_scope": {k: v for k, v in after.items() if isinstance(v, float)}}
+    return train_and_export(config, verbose=2).export_path
 
 
-def rule_rows(classifier: Path, index: Path, calibration, validation, budget: float,
-              assistant_thresholds: Thresholds) -> dict[str, dict]:
-    """Each rule's thresholds (chosen on calibration) and its figures on validation, from the in-process parts."""
-    labels_classifier, _ = load_classifier(classifier)
-    loaded_index = load_index(index, "answer")
-    chosen = respond_in_process(labels_classifier, loaded_index, "answer", calibration.texts)
-    scored = respond_in_process(labels_classifier, loaded_index, "answer", validation.texts)
+def training_figures(classifier: Path) -> dict:
+    """How the classifier export was trained, from its run's config and metrics."""
+    metadata = LoadedExport.read_metadata(classifier)
+    metrics = json.loads((Path(metadata["run_dir"]) / "metrics.json").read_text(encoding="utf-8"))
+    training = metadata["config"]["training"]
+    after = metrics["validation"]["after"]
+    return {"export": str(classifier), "train_seconds": metrics["training"]["seconds"],
+            "epochs": training["epochs"], "epochs_run": metrics["training"].get("epochs_run"),
+            "batch_size": training["batch_size"], "learning_rate": training["learning_rate"],
+            "max_length": metadata["config"]["model"]["max_length"],
+            "calibration_in_scope": {key: value for key, value in after.items() if isinstance(value, float)}}
+
+
+def rules_at(budget: float, calibration, chosen, assistant_thresholds: Thresholds) -> dict[str, Thresholds]:
+    """Each rule's thresholds, chosen on the calibration responses with the same in-scope hand-off budget."""
     in_scope = np.asarray(calibration.intents) != OUT_OF_SCOPE
     never = np.zeros(len(calibration))  # a constant the rule cannot threshold: the other signal alone decides
-    rules = {
-        "hand-off rule (intent probability + answer score)": assistant_thresholds,
-        "max-probability thresholding": choose_thresholds(chosen.probability, never, in_scope, budget),
-        "answer score alone": choose_thresholds(never, chosen.scores, in_scope, budget),
-        "no hand-off": Thresholds(0.0, -1.0),  # cosine scores are never below -1
-    }
-    return {name: {"thresholds": thresholds.as_dict(),
-                   "validation": handoff_metrics(validation.intents, scored.intents, scored.handoff(thresholds),
-                                                 OUT_OF_SCOPE)}
-            for name, thresholds in rules.items()}
+    return {"hand-off rule (intent probability + answer score)": assistant_thresholds,
+            "max-probability thresholding": choose_thresholds(chosen.probability, never, in_scope, budget),
+            "answer score alone": choose_thresholds(never, chosen.scores, in_scope, budget)}
+
+
+def scored(thresholds: Thresholds, validation, responses) -> dict:
+    return {"thresholds": thresholds.as_dict(),
+            "validation": handoff_metrics(validation.intents, responses.intents, responses.handoff(thresholds),
+                                          OUT_OF_SCOPE)}
 
 
 def main() -> None:
@@ -159,7 +168,7 @@ def main() -> None:
     calibration_rows = pd.read_csv(files["calibration"], keep_default_na=False)
     files["calibration_in_scope"] = work / "data" / "calibration_in_scope.csv"
     calibration_rows[calibration_rows["intent"] != OUT_OF_SCOPE].to_csv(files["calibration_in_scope"], index=False)
-    classifier, training = train_classifier(files, work, args)
+    classifier = Path(args.classifier) if args.classifier else train_classifier(files, work, args)
     embedder = untuned_embedder(work / "saved_models" / "minilm-untuned", MAX_LENGTH)
     corpus = read_corpus(str(write_corpus(files["train"], work / "data")), "text", "id", ["answer"])
     started = time.perf_counter()
@@ -167,18 +176,25 @@ def main() -> None:
     index_seconds = round(time.perf_counter() - started, 1)
     calibration = read_labelled_messages(str(files["calibration"]), "text", "intent")
     validation = read_labelled_messages(str(files["validation"]), "text", "intent")
-    assistant = build_assistant(classifier, index, calibration, work / "saved_models" / "clinc150-assistant",
-                                out_of_scope=OUT_OF_SCOPE, max_in_scope_handoff=args.max_in_scope_handoff)
-    thresholds = Thresholds(**LoadedExport.read_metadata(assistant)["thresholds"])
+    parts = load_classifier(classifier)[0], load_index(index, "answer")
+    chosen = respond_in_process(*parts, "answer", calibration.texts)
+    responses = respond_in_process(*parts, "answer", validation.texts)
+    budgets = []
+    for budget in args.max_in_scope_handoff:
+        assistant = build_assistant(classifier, index, calibration, work / "saved_models" / "clinc150-assistant",
+                                    out_of_scope=OUT_OF_SCOPE, max_in_scope_handoff=budget)
+        thresholds = Thresholds(**LoadedExport.read_metadata(assistant)["thresholds"])
+        budgets.append({"max_in_scope_handoff": budget, "assistant": str(assistant),
+                        "served_assistant_validation": evaluate_assistant(assistant, validation),
+                        "rules": {name: scored(rule, validation, responses)
+                                  for name, rule in rules_at(budget, calibration, chosen, thresholds).items()}})
     figures = {
-        "data": {"train": int(sum(1 for _ in open(files["train"])) - 1), "calibration": len(calibration),
+        "data": {"train": len(pd.read_csv(files["train"])), "calibration": len(calibration),
                  "validation": len(validation), "held_out_per_intent": args.held_out},
-        "training": {**training, "epochs": args.epochs, "batch_size": args.batch_size,
-                     "learning_rate": args.learning_rate, "max_length": MAX_LENGTH},
+        "training": training_figures(classifier),
         "index": {"documents": len(corpus), "build_seconds": index_seconds},
-        "max_in_scope_handoff": args.max_in_scope_handoff,
-        "served_assistant_validation": evaluate_assistant(assistant, validation),
-        "rules": rule_rows(classifier, index, calibration, validation, args.max_in_scope_handoff, thresholds),
+        "no_handoff": scored(Thresholds(0.0, -1.0), validation, responses),  # cosine scores are never below -1
+        "budgets": budgets,
     }
     print(json.dumps(figures, indent=2))
     print(write_record("clinc150", figures))
