@@ -17,16 +17,20 @@ def check_pooling(pooling: str) -> str:
     return pooling
 
 
-def text_vector(backbone_outputs: dict, padding_mask, pooling: str):
-    """One vector per text: the backbone's pooled [CLS] output, or the mean of its token vectors.
+def text_vector(backbone: keras.Model, pooling: str):
+    """One vector per text of ``backbone.input``: the pooled [CLS] output, or the mean of the token vectors.
+
+    Mean pooling leaves the [CLS] pooler without gradient, so it is frozen.
 
     Example:
 
-    >>> pooled = text_vector(backbone(inputs), inputs["padding_mask"], "mean")
+    >>> pooled = text_vector(backbone, "mean")
     """
+    inputs = backbone.input
     if pooling == "cls":
-        return backbone_outputs["pooled_output"]
-    return MaskedMeanPooling(name="mean_pooling")(backbone_outputs["sequence_output"], padding_mask)
+        return backbone(inputs)["pooled_output"]
+    freeze_unused_pooler(backbone)
+    return MaskedMeanPooling(name="mean_pooling")(backbone(inputs)["sequence_output"], inputs["padding_mask"])
 
 
 def per_token_head(backbone: keras.Model, units: int, dropout: float, name: str,

@@ -110,10 +110,8 @@ class ClassificationTask(Task):
             name="logits",
         )
         # === Functional Model ===
-        inputs = backbone.input
-        outputs = backbone(inputs)
-        logits = dense(dropout(text_vector(outputs, inputs["padding_mask"], self.pooling)))
-        return keras.Model(inputs, logits, name="text_classifier")
+        logits = dense(dropout(text_vector(backbone, self.pooling)))
+        return keras.Model(backbone.input, logits, name="text_classifier")
 
     def loss(self, training: TrainingConfig) -> keras.losses.Loss:
         if self.multi_label:

@@ -37,7 +37,6 @@ import numpy as np
 import tensorflow as tf
 from scipy.stats import pearsonr, spearmanr
 
-from tfft.backbones import freeze_unused_pooler
 from tfft.config import ModelConfig, TrainingConfig
 from tfft.data.pipeline import EncodedSplit, encode_split
 from tfft.data.readers import TextExamples
@@ -108,12 +107,9 @@ class EmbeddingTask(Task):
     # --- model ------------------------------------------------------------
     def embedder(self, backbone: keras.Model) -> keras.Model:
         """Backbone → pooled, L2-normalised float32 vector: the served model."""
-        if self.pooling == "mean":
-            freeze_unused_pooler(backbone)
-        inputs = backbone.input
-        vector = text_vector(backbone(inputs), inputs["padding_mask"], self.pooling)
+        vector = text_vector(backbone, self.pooling)
         unit = keras.layers.UnitNormalization(axis=-1, dtype="float32", name="unit_length")(vector)
-        return keras.Model(inputs, unit, name=EMBEDDER)
+        return keras.Model(backbone.input, unit, name=EMBEDDER)
 
     def build_model(self, backbone: keras.Model, model_config: ModelConfig, encoder) -> keras.Model:
         """Packed rows → ``[batch, parts, dim]``: the embedder applied to each part alone."""
