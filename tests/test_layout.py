@@ -32,8 +32,9 @@ ALLOWED = {
     "serving": FOUNDATION | SHARED | {"export"},
     "retrieval": FOUNDATION | SHARED | {"export"},
     "assistant": FOUNDATION | SHARED | {"export", "retrieval"},
+    "explain": FOUNDATION | SHARED | {"tasks", "training", "export"},
     "commands": FOUNDATION | SHARED | {"peft", "tasks", "training", "pretraining", "export", "serving",
-                                       "retrieval", "assistant"},
+                                       "retrieval", "assistant", "explain"},
     "cli": FOUNDATION | {"commands"},
     "__main__": {"cli"},
 }

@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | assistant | predict | export | serve | deploy | update | rollback | info | launch.
+"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | assistant | explain | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
@@ -12,6 +12,7 @@ Examples:
     tfft index saved_models/faq-embedder --corpus faq.csv --id-column id --payload-column answer
     tfft assistant --classifier saved_models/support-intents --index saved_models/faq-index \\
         --validation validation.csv --out saved_models/customer-service
+    tfft explain runs/support-intents "I was charged twice" --html why.html   # which words decided
     tfft export --run runs/support-intents
     tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
@@ -295,6 +296,22 @@ def _info(commands) -> None:
     parser.add_argument("path", nargs="?", help="export or run folder")
 
 
+def _explain(commands) -> None:
+    parser = commands.add_parser("explain", help="word attributions of a trained model's labels (integrated gradients)")
+    parser.add_argument("path", help="a run folder, or an export whose run folder is still there")
+    parser.add_argument("texts", nargs="*", help="texts to explain (or --file)")
+    parser.add_argument("--file", help="a CSV/TSV/JSONL/Parquet file of texts")
+    parser.add_argument("--text-column", default="text", help="--file's text column (default: %(default)s)")
+    parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows of --file and list them")
+    parser.add_argument("--label", help="explain this label's probability (default: each text's predicted label)")
+    parser.add_argument("--steps", type=int, default=50, help="integration steps (default: %(default)s)")
+    parser.add_argument("--baseline", choices=["pad", "mask"], default="pad",
+                        help="token every word is replaced by in the baseline (default: %(default)s)")
+    parser.add_argument("--output", help="write one JSON line per text here (a new file)")
+    parser.add_argument("--html", help="write a self-contained HTML page here (a new file)")
+    parser.add_argument("--show", type=int, default=10, help="texts summarised on the terminal (default: %(default)s)")
+
+
 def _launch(commands) -> None:
     parser = commands.add_parser(
         "launch", help="run `train`/`pretrain` on several workers (MultiWorkerMirrored via TF_CONFIG)")
@@ -310,7 +327,7 @@ def _launch(commands) -> None:
 
 # Each command's arguments; `main` runs ``tfft.commands.<name>.run``.
 PARSERS = {"train": _train, "ensemble": _ensemble, "tune": _tune, "pretrain": _pretrain, "evaluate": _evaluate,
-           "index": _index, "assistant": _assistant, "predict": _predict, "export": _export, "serve": _serve,
+           "index": _index, "assistant": _assistant, "explain": _explain, "predict": _predict, "export": _export, "serve": _serve,
            "deploy": _deploy, "update": _update, "rollback": _rollback, "info": _info, "launch": _launch}
 
 

@@ -173,6 +173,10 @@ class Task(abc.ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} overrides serving_function()")
 
+    def label_scores(self, model_outputs: tf.Tensor) -> tuple[tf.Tensor, list[str]]:
+        """Per-label scores ``[batch, labels]`` (probabilities) and the label names: what `tfft explain` attributes."""
+        raise ValueError(f"tfft explain does not support task '{self.name}'; it explains classification models")
+
     scores_key: ClassVar[str] = "probabilities"
     monitor: ClassVar[str] = "val_accuracy"  # early stopping's default metric
     quality_metric: ClassVar[str] = "accuracy"  # higher is better; what `tfft update` compares

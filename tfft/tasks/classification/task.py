@@ -219,6 +219,9 @@ class ClassificationTask(Task):
         return {"label": tf.strings.reduce_join(chosen, axis=-1, separator=delimiter),
                 "label_id": label_id, "probabilities": probabilities}
 
+    def label_scores(self, model_outputs: tf.Tensor) -> tuple[tf.Tensor, list[str]]:
+        return self.serving_outputs(model_outputs)["probabilities"], self.vocabulary.names
+
     # --- state ------------------------------------------------------------
     def save(self, run_dir: Path) -> None:
         self.vocabulary.save(Path(run_dir) / LABELS_FILE)

@@ -37,6 +37,7 @@ from tfft.config import ModelConfig
 from tfft.data.readers import TextExamples
 from tfft.tasks.prompt_classification.label_word_logits import LabelWordLogits
 from tfft.layers.mask_position import MaskPosition
+from tfft.tasks.base import Task
 from tfft.tasks.classification.task import ClassificationTask
 from tfft.text.token_ids import text_ids
 from tfft.tasks.prompt_classification.template_encoder import DEFAULT_TEMPLATE, TemplateEncoder
@@ -52,6 +53,7 @@ class PromptClassificationTask(ClassificationTask):
     name = "prompt_classification"
     backbone_kind = "masked_lm"
     option_names = frozenset({"template", "label_words"})
+    label_scores = Task.label_scores  # not explained: the template adds tokens the text's word pieces lack
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)

@@ -35,6 +35,7 @@ from tfft.evaluation.report import Report
 from tfft.tasks.relation_extraction.semeval_score import semeval_macro_f1, semeval_per_type
 from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.relation_extraction.marker_pooling import MarkerPooling
+from tfft.tasks.base import Task
 from tfft.tasks.classification.task import ClassificationTask
 from tfft.tasks.relation_extraction.entity_markers import EntityMarkerEncoder
 
@@ -47,6 +48,7 @@ class RelationExtractionTask(ClassificationTask):
     quality_metric = "semeval_macro_f1"
 
     option_names = frozenset()
+    label_scores = Task.label_scores  # not explained: entity markers are tokens the text's word pieces lack
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)

@@ -1,0 +1,62 @@
+"""``tfft explain``: which words made a trained model say what it said (integrated gradients).
+
+Example:
+
+    tfft explain runs/support-intents "I was charged twice for one order" --html why.html
+    tfft explain saved_models/sst2 --file dev.tsv --text-column sentence --output sst2.jsonl --steps 64
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tfft.config import DataConfig
+from tfft.data.readers import read_examples
+from tfft.explain.explainer import TextExplainer
+from tfft.explain.html_page import explanations_page
+
+TOP_WORDS = 5
+
+
+def texts_of(args) -> list[str]:
+    if bool(args.texts) == bool(args.file):
+        raise ValueError("give the texts to explain as arguments or with --file, not both and not neither")
+    if args.texts:
+        return list(args.texts)
+    data = DataConfig(text_column=args.text_column, skip_bad_rows=args.skip_bad_rows)
+    return list(read_examples(args.file, data, with_labels=False).texts)
+
+
+def refuse_to_overwrite(*paths: str | None) -> None:
+    for path in paths:
+        if path and Path(path).exists():
+            raise FileExistsError(f"{path} already exists; tfft explain never overwrites a file, name a new one")
+
+
+def summary(record: dict) -> str:
+    ranked = sorted(record["words"], key=lambda word: -word["attribution"])[:TOP_WORDS]
+    words = ", ".join(f"{word['word']} {word['attribution']:+.3f}" for word in ranked)
+    check = "holds" if record["completeness_holds"] else "MISSED (try more --steps)"
+    return (f"{record['text']}\n  label {record['label']} ({record['probability']:.3f}); most for "
+            f"{record['explained_label']}: {words}\n  completeness error {100 * record['completeness_error']:.2f}% "
+            f"({check})")
+
+
+def run(args) -> int:
+    refuse_to_overwrite(args.output, args.html)
+    texts = texts_of(args)
+    explainer = TextExplainer.load(Path(args.path))
+    records = explainer.explain_all(texts, args.steps, args.baseline, args.label)
+    if args.output:
+        Path(args.output).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                     encoding="utf-8")
+    if args.html:
+        Path(args.html).write_text(explanations_page(records, f"tfft explain · {args.path}"), encoding="utf-8")
+    held = sum(record["completeness_holds"] for record in records)
+    lines = [summary(record) for record in records[:args.show]]
+    lines += ["", f"completeness within 5% on {held} of {len(records)} texts ({args.steps} steps, "
+                  f"{args.baseline} baseline)"]
+    lines += [f"{name}: {path}" for name, path in (("JSON lines", args.output), ("HTML", args.html)) if path]
+    print("\n".join(lines))
+    return 0
