@@ -84,7 +84,7 @@ class TextExplainer:
         words, pieces = word_attributions(self.tokenizer, text, explanation)
         error = explanation.completeness_error
         return {"text": text, "label": names[predicted], "probability": float(probabilities[0, predicted]),
-                "explained_label": names[target], "score": explanation.score,
+                "explained_label": names[target], "explained_label_id": target, "score": explanation.score,
                 "baseline_score": explanation.baseline_score,
                 "attribution_sum": float(explanation.attributions.sum()), "completeness_error": error,
                 "completeness_holds": error <= COMPLETENESS_TOLERANCE, "steps": steps, "baseline": baseline,
