@@ -193,6 +193,22 @@ def clinc150_table(figures: dict) -> str:
     return f"{table}\n\n{note}"
 
 
+def explanations_table(figures: dict) -> str:
+    """Deletion and insertion areas of each attribution method, then integrated gradients' completeness."""
+    rows = [[row["method"], f"{row['deletion_auc']:.3f}", f"{row['deletion_auc_vs_random']:.2f}",
+             f"{row['insertion_auc']:.3f}", f"{row['ms_per_explanation']:,.0f}" if row["ms_per_explanation"] else ""]
+            for row in figures["methods"]]
+    table = markdown_table(["method", "deletion area (lower is better)", "× random", "insertion area (higher is better)",
+                            "ms per explanation"], rows)
+    check = figures["completeness"]
+    note = (f"{figures['dev_sentences']:,} SST-2 dev sentences; MiniLM-L6 fine-tuned on {figures['train_rows']:,} "
+            f"training rows, {figures['epochs']} epoch(s). Integrated gradients at {figures['steps']} steps: "
+            f"completeness within {100 * check['tolerance']:.0f}% on {100 * check['within_tolerance_share']:.1f}% "
+            f"of the sentences (median error {100 * check['median_error']:.3f}%, largest "
+            f"{100 * check['max_error']:.2f}%).")
+    return f"{table}\n\n{note}"
+
+
 def generic_table(figures) -> str:
     """A table of any record: a list of flat dicts by column, a dict by key."""
     if isinstance(figures, list) and figures and all(isinstance(row, dict) for row in figures):
@@ -207,7 +223,7 @@ TABLES: dict[str, Callable] = {"classification": classification_table,
                                "serving_latency": serving_latency_table,
                                "throughput": throughput_table,
                                "chinese": chinese_table, "retrieval": retrieval_table,
-                               "clinc150": clinc150_table}
+                               "clinc150": clinc150_table, "explanations": explanations_table}
 
 
 def render_record(name: str, folder: Path = RESULTS) -> str:
