@@ -70,7 +70,7 @@ def fine_tune(args: argparse.Namespace, work: Path) -> Path:
     return train_and_export(config, verbose=2).run_dir
 
 
-def gradient_times_input(explainer: TextExplainer, text: str, target: int) -> np.ndarray:
+def gradient_times_input(explainer: TextExplainer, text: str, target: int) -> Explanation:
     """Per-token ∇F(x) · x (summed over the embedding dimension) for the label ``target``."""
     inputs = explainer.trained.encoder.serving_inputs(tf.constant([text]))
     vectors = explainer.embedding(inputs["token_ids"])
@@ -78,7 +78,8 @@ def gradient_times_input(explainer: TextExplainer, text: str, target: int) -> np
         tape.watch(vectors)
         with injected_embeddings(explainer.embedding, vectors):
             score = explainer.scores(explainer.trained.model(inputs, training=False))[0, target]
-    return tf.reduce_sum(tape.gradient(score, vectors) * vectors, axis=-1)[0].numpy()
+    attributions = tf.reduce_sum(tape.gradient(score, vectors) * vectors, axis=-1)[0].numpy()
+    return Explanation(inputs["token_ids"][0].numpy(), attributions, target, float(score), 0.0)
 
 
 def kept_text(text: str, words: list[dict], keep: set[int]) -> str:
@@ -128,9 +129,7 @@ def main() -> None:
         seconds["integrated gradients"] += time.perf_counter() - started
         target = record["explained_label_id"]
         started = time.perf_counter()
-        token_ids = explainer.trained.encoder.serving_inputs(tf.constant([text]))["token_ids"][0].numpy()
-        simple = Explanation(token_ids, gradient_times_input(explainer, text, target), target, 0.0, 0.0)
-        simple_words, _ = word_attributions(explainer.tokenizer, text, simple)
+        simple_words, _ = word_attributions(explainer.tokenizer, text, gradient_times_input(explainer, text, target))
         seconds["gradient × input"] += time.perf_counter() - started
         words = record["words"]
         order = list(range(len(words)))

@@ -327,8 +327,8 @@ def _launch(commands) -> None:
 
 # Each command's arguments; `main` runs ``tfft.commands.<name>.run``.
 PARSERS = {"train": _train, "ensemble": _ensemble, "tune": _tune, "pretrain": _pretrain, "evaluate": _evaluate,
-           "index": _index, "assistant": _assistant, "explain": _explain, "predict": _predict, "export": _export, "serve": _serve,
-           "deploy": _deploy, "update": _update, "rollback": _rollback, "info": _info, "launch": _launch}
+           "index": _index, "assistant": _assistant, "explain": _explain, "predict": _predict, "export": _export,
+           "serve": _serve, "deploy": _deploy, "update": _update, "rollback": _rollback, "info": _info, "launch": _launch}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from tfft.config import DataConfig
 from tfft.data.readers import read_examples
 from tfft.explain.explainer import TextExplainer
 from tfft.explain.html_page import explanations_page
+from tfft.explain.integrated_gradients import COMPLETENESS_TOLERANCE
 
 TOP_WORDS = 5
 
@@ -55,7 +56,7 @@ def run(args) -> int:
         Path(args.html).write_text(explanations_page(records, f"tfft explain · {args.path}"), encoding="utf-8")
     held = sum(record["completeness_holds"] for record in records)
     lines = [summary(record) for record in records[:args.show]]
-    lines += ["", f"completeness within 5% on {held} of {len(records)} texts ({args.steps} steps, "
+    lines += ["", f"completeness within {COMPLETENESS_TOLERANCE:.0%} on {held} of {len(records)} texts ({args.steps} steps, "
                   f"{args.baseline} baseline)"]
     lines += [f"{name}: {path}" for name, path in (("JSON lines", args.output), ("HTML", args.html)) if path]
     print("\n".join(lines))

@@ -10,21 +10,18 @@ Example:
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import tensorflow as tf
 
 from tfft.explain.embedding_injection import token_embedding_layer
-from tfft.export.loaded import LoadedExport
 from tfft.explain.integrated_gradients import COMPLETENESS_TOLERANCE, integrated_gradients
 from tfft.explain.word_spans import word_attributions
+from tfft.export.loaded import LoadedExport
 from tfft.heartbeat import Heartbeat
 from tfft.run_folder import RunFolder
 from tfft.text.offset_tokenizer import OffsetTokenizer
 from tfft.training.trained_model import TrainedModel, load_trained_model
-
-logger = logging.getLogger(__name__)
 
 BASELINES = ("pad", "mask")
 DEFAULT_STEPS = 50
