@@ -33,8 +33,9 @@ ALLOWED = {
     "retrieval": FOUNDATION | SHARED | {"export"},
     "assistant": FOUNDATION | SHARED | {"export", "retrieval"},
     "explain": FOUNDATION | SHARED | {"tasks", "training", "export"},
+    "monitor": FOUNDATION | SHARED | {"export", "serving"},
     "commands": FOUNDATION | SHARED | {"peft", "tasks", "training", "pretraining", "export", "serving",
-                                       "retrieval", "assistant", "explain"},
+                                       "retrieval", "assistant", "explain", "monitor"},
     "cli": FOUNDATION | {"commands"},
     "__main__": {"cli"},
 }

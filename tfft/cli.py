@@ -1,4 +1,4 @@
-"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | assistant | explain | predict | export | serve | deploy | update | rollback | info | launch.
+"""The ``tfft`` command line: train | ensemble | tune | pretrain | evaluate | index | assistant | explain | monitor | predict | export | serve | deploy | update | rollback | info | launch.
 
 Examples:
 
@@ -13,6 +13,7 @@ Examples:
     tfft assistant --classifier saved_models/support-intents --index saved_models/faq-index \\
         --validation validation.csv --out saved_models/customer-service
     tfft explain runs/support-intents "I was charged twice" --html why.html   # which words decided
+    tfft monitor saved_models/financial-phrasebank stream.csv --group-column topic --window 1h --out runs/watch
     tfft export --run runs/support-intents
     tfft export --adapters runs/sst2-lora/adapter runs/intents-lora/adapter --name multi-task
     tfft info saved_models/support-intents
@@ -312,6 +313,37 @@ def _explain(commands) -> None:
     parser.add_argument("--show", type=int, default=10, help="texts summarised on the terminal (default: %(default)s)")
 
 
+def _monitor(commands) -> None:
+    parser = commands.add_parser("monitor", help="watch a stream of timestamped texts; alert on negative surges")
+    parser.add_argument("model", help="a sentiment export folder (or, with --server, the served model's name)")
+    parser.add_argument("source", help="a CSV/TSV/JSONL file, a folder of them, or - for stdin")
+    parser.add_argument("--out", required=True, help="a new folder for windows.jsonl, alerts.jsonl, bad_rows.txt, "
+                                                     "monitor.log, trend.png and tensorboard/")
+    parser.add_argument("--server", help="score through a running server: http://HOST:8501 or grpc://HOST:8500")
+    parser.add_argument("--timeout", type=float, default=30.0, help="--server request timeout, s (default: %(default)s)")
+    parser.add_argument("--topic-model", help="a topic classifier whose label groups the rows (export or served name)")
+    parser.add_argument("--group-column", help="the column that groups the rows (instead of --topic-model)")
+    parser.add_argument("--time-column", default="time", help="ISO 8601 or Unix seconds (default: %(default)s)")
+    parser.add_argument("--text-column", default="text", help="(default: %(default)s)")
+    parser.add_argument("--window", default="1h", help="window width: 90s, 15m, 1h, 1d (default: %(default)s)")
+    parser.add_argument("--negative-label", default="negative", help="the label whose share is watched "
+                                                                      "(default: %(default)s)")
+    parser.add_argument("--z", type=float, default=3.0, help="alert at this z-score or above (default: %(default)s)")
+    parser.add_argument("--min-count", type=int, default=20,
+                        help="windows with fewer rows are not judged (default: %(default)s)")
+    parser.add_argument("--baseline-windows", type=int, default=24,
+                        help="trailing windows a group's baseline spans (default: %(default)s)")
+    parser.add_argument("--min-baseline-windows", type=int, default=3,
+                        help="no alerts before a group has this many (default: %(default)s)")
+    parser.add_argument("--examples", type=int, default=3, help="most negative texts kept per alert (default: %(default)s)")
+    parser.add_argument("--allowed-lateness", default="0s",
+                        help="how long a window stays open for rows out of order (default: %(default)s)")
+    parser.add_argument("--follow", action="store_true", help="keep reading as files grow and appear (Ctrl-C ends)")
+    parser.add_argument("--poll", default="1s", help="--follow's polling interval (default: %(default)s)")
+    parser.add_argument("--prometheus-port", type=int, help="serve Prometheus gauges on this port")
+    parser.add_argument("--batch-size", type=int, default=64, help="rows per model call (default: %(default)s)")
+
+
 def _launch(commands) -> None:
     parser = commands.add_parser(
         "launch", help="run `train`/`pretrain` on several workers (MultiWorkerMirrored via TF_CONFIG)")
@@ -327,7 +359,8 @@ def _launch(commands) -> None:
 
 # Each command's arguments; `main` runs ``tfft.commands.<name>.run``.
 PARSERS = {"train": _train, "ensemble": _ensemble, "tune": _tune, "pretrain": _pretrain, "evaluate": _evaluate,
-           "index": _index, "assistant": _assistant, "explain": _explain, "predict": _predict, "export": _export,
+           "index": _index, "assistant": _assistant, "explain": _explain, "monitor": _monitor,
+           "predict": _predict, "export": _export,
            "serve": _serve, "deploy": _deploy, "update": _update, "rollback": _rollback, "info": _info, "launch": _launch}
 
 
