@@ -87,3 +87,39 @@ def test_tfft_explain_writes_new_files_and_names_bad_input(trained_tiny, tmp_pat
     assert "neither a finished run folder nor an export" in capsys.readouterr().err
     with pytest.raises(ValueError, match="does not support task 'embedding'"):
         EmbeddingTask({}, DataConfig(text_pair_column="answer")).label_scores(tf.zeros([1, 4]))
+
+
+def test_the_explain_signature_served_by_tf_alone_matches_tfft_explain(explainer, trained_tiny, tmp_path):
+    from test_export import pure_tf_outputs
+
+    from tfft.config import ExportConfig
+    from tfft.explain.explain_signature import explain_signatures
+    from tfft.export.from_run import export_run
+
+    run_dir = trained_tiny["result"].run_dir
+    config = ExportConfig(explain=True, explain_steps=16)
+    export = export_run(run_dir, tmp_path / "explained", extra_signatures=explain_signatures(config))
+    texts = TEXTS + ["x " * 40]  # the last is cut at max_length, as the model sees it
+    served = pure_tf_outputs(export, {"text": texts}, "explain")
+    assert served["loaded"] == []
+    for i, text in enumerate(texts):
+        record = explainer.explain(text, steps=16)
+        count = served["token_count"][i]
+        pieces = [{"token": served["tokens"][i][k], "start": served["token_starts"][i][k],
+                   "end": served["token_ends"][i][k]} for k in range(count)]
+        assert pieces == [{key: piece[key] for key in ("token", "start", "end")} for piece in record["pieces"]]
+        np.testing.assert_allclose(served["attributions"][i][:count], [p["attribution"] for p in record["pieces"]],
+                                   atol=1e-4)
+        assert served["label"][i] == record["label"] and served["explained_label"][i] == record["label"]
+        assert served["probability"][i] == pytest.approx(record["probability"], abs=1e-5)
+        assert served["baseline_score"][i] == pytest.approx(record["baseline_score"], abs=1e-5)
+    other = "negative" if served["label"][0] == "positive" else "positive"
+    chosen = pure_tf_outputs(export, {"text": TEXTS[:1], "label": [other]}, "explain_label")
+    assert chosen["explained_label"] == [other]
+    np.testing.assert_allclose(chosen["attributions"][0][:chosen["token_count"][0]],
+                               [p["attribution"] for p in explainer.explain(TEXTS[0], 16, label=other)["pieces"]],
+                               atol=1e-4)
+    assert LoadedExport(export).predict({"text": TEXTS})["label"].tolist() == \
+        LoadedExport(trained_tiny["result"].export_path).predict({"text": TEXTS})["label"].tolist()
+    with pytest.raises(ValueError, match="int8 quantization rewrites"):
+        export_run(run_dir, tmp_path / "int8", quantization="int8", extra_signatures=explain_signatures(config))

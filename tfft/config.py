@@ -51,6 +51,7 @@ CHOICES: dict[str, tuple] = {
     "training.mixed_precision": (None, "float32", "auto", "mixed_bfloat16", "mixed_float16"),
     "training.adversarial.method": ("none", "fgm", "pgd"),
     "export.quantization": (None, *QUANTIZATION_MODES),
+    "export.explain_baseline": ("pad", "mask"),
     "peft.method": PEFT_METHODS,
 }
 
@@ -281,9 +282,14 @@ class ExportConfig:
     version: int | None = None  # version number (null: the next free one)
     warmup_requests: int = 16  # TF Serving warm-up requests written with the export
     quantization: str | None = None  # one of QUANTIZATION_MODES, or null for float32
+    explain: bool = False  # also write the explain / explain_label signatures (integrated gradients in the graph)
+    explain_steps: int = 50  # their integration steps (tfft explain --steps)
+    explain_baseline: str = "pad"  # their baseline: pad or mask (tfft explain --baseline)
 
     def __post_init__(self):
         _check_choices(self, "export.")
+        if self.explain_steps < 1:
+            raise ConfigError(f"export.explain_steps={self.explain_steps!r} is not allowed: expected 1 or more")
 
 
 @dataclass

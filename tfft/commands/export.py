@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tfft.config import load_config
+from tfft.explain.explain_signature import explain_signatures
 from tfft.export.from_run import export_run
 from tfft.export.multi_adapter import export_adapters
 from tfft.run_folder import RunFolder
@@ -21,7 +22,8 @@ def run(args) -> int:
         return _export_adapters(args)
     config = load_config(RunFolder(Path(args.run)).config)
     root = Path(args.dir or config.export.dir) / (args.name or config.name)
-    print(export_run(Path(args.run), root, args.version, args.quantize or config.export.quantization))
+    print(export_run(Path(args.run), root, args.version, args.quantize or config.export.quantization,
+                     extra_signatures=explain_signatures(config.export)))
     return 0
 
 

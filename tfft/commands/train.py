@@ -16,6 +16,7 @@ from pathlib import Path
 from tfft.commands.progress import fit_verbosity
 from tfft.config import RunConfig, load_config
 from tfft.evaluation.report import headline_numbers
+from tfft.explain.explain_signature import explain_signatures
 from tfft.export.from_run import export_run
 from tfft.export.translation import back_translators
 from tfft.training.run import RunResult, headline_metrics, train
@@ -27,7 +28,8 @@ def train_and_export(config: RunConfig, verbose: str | int = "auto") -> RunResul
     if config.export.enabled and result.chief:
         result.export_path = export_run(result.run_dir, Path(config.export.dir) / config.name,
                                         config.export.version, config.export.quantization,
-                                        metadata={"metrics": headline_metrics(result.metrics)})
+                                        metadata={"metrics": headline_metrics(result.metrics)},
+                                        extra_signatures=explain_signatures(config.export))
     return result
 
 

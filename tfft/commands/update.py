@@ -26,6 +26,7 @@ from tfft.commands.evaluate import evaluate_export
 from tfft.commands.progress import fit_verbosity
 from tfft.config import RunConfig, apply_overrides, config_from_dict, config_to_dict
 from tfft.evaluation.report import headline_numbers
+from tfft.explain.explain_signature import explain_signatures
 from tfft.export.from_run import export_run
 from tfft.export.loaded import LoadedExport
 from tfft.export.versions import existing_versions, next_version, publish_copy, retire_latest
@@ -91,7 +92,8 @@ def update_model(model_root: Path, new_data: str, margin: float = 0.01, replay_r
                            overrides or [])
     result = train(config, verbose, back_translators(config.data.augment))
     candidate = export_run(result.run_dir, result.run_dir / "candidate", 1,
-                           config.export.quantization, metadata={"update_of": str(serving.path)})
+                           config.export.quantization, metadata={"update_of": str(serving.path)},
+                           extra_signatures=explain_signatures(config.export))
     task = make_task(config.task, config.task_options, config.data)
     metric = metric or task.quality_metric
     scores = [_score(path, config.data.validation, metric) for path in (serving.path, candidate)]

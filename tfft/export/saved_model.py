@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -69,11 +69,24 @@ class Endpoint:
         return traced
 
 
-def build_archive(model: keras.Model, encoder, task: Task, kernel_dtype: str = "float32") -> keras.export.ExportArchive:
-    return build_endpoints_archive([Endpoint("serving_default", model, encoder, task, kernel_dtype=kernel_dtype)])
+@dataclass
+class ExtraSignature:
+    """A signature beside the task's own (an export's ``explain``, say): its function and what it captures."""
+
+    name: str
+    function: Callable
+    input_signature: list[tf.TensorSpec]
+    tracked: list = field(default_factory=list)  # tf.Modules whose tables or variables the function reads
 
 
-def build_endpoints_archive(endpoints: list[Endpoint]) -> keras.export.ExportArchive:
+def build_archive(model: keras.Model, encoder, task: Task, kernel_dtype: str = "float32",
+                  extra_signatures: list[ExtraSignature] = ()) -> keras.export.ExportArchive:
+    return build_endpoints_archive([Endpoint("serving_default", model, encoder, task, kernel_dtype=kernel_dtype)],
+                                   extra_signatures)
+
+
+def build_endpoints_archive(endpoints: list[Endpoint],
+                            extra_signatures: list[ExtraSignature] = ()) -> keras.export.ExportArchive:
     archive = keras.export.ExportArchive()
     tracked: set[int] = set()
     for endpoint in endpoints:
@@ -84,6 +97,10 @@ def build_endpoints_archive(endpoints: list[Endpoint]) -> keras.export.ExportArc
                 archive.track(item)
     for endpoint in endpoints:
         archive.add_endpoint(endpoint.name, endpoint.function(), input_signature=input_signature(endpoint.task))
+    for extra in extra_signatures:
+        for item in extra.tracked:
+            archive.track(item)
+        archive.add_endpoint(extra.name, extra.function, input_signature=extra.input_signature)
     _share_variable_storage(archive)
     return archive
 
@@ -113,6 +130,7 @@ def export_saved_model(
     metadata: dict[str, Any] | None = None,
     warmup_inputs: dict[str, list[str]] | None = None,
     kernel_dtype: str = "float32",
+    extra_signatures: list[ExtraSignature] = (),
 ) -> Path:
     """Writes ``model_root/<version>/`` atomically and returns its path.
 
@@ -126,11 +144,12 @@ def export_saved_model(
         warmup_inputs: requests written to ``assets.extra/tf_serving_warmup_requests``.
         kernel_dtype: ``"bfloat16"`` serves the encoder's projections in bfloat16
             (`tfft.export.packed_transformer.Projection`): for CPUs with AMX or AVX512_BF16.
+        extra_signatures: signatures beside ``serving_default`` (they run the Keras model as it is).
     """
     model_root = Path(model_root)
     version = version or next_version(model_root)
     with staging_folder(model_root, version) as staging:
-        build_archive(model, encoder, task, kernel_dtype).write_out(str(staging), verbose=False)
+        build_archive(model, encoder, task, kernel_dtype, extra_signatures).write_out(str(staging), verbose=False)
         extra = staging / "assets.extra"
         extra.mkdir(parents=True, exist_ok=True)
         info = {"serving_inputs": task.serving_inputs, "task": task.name, "version": version,
