@@ -7,8 +7,8 @@
 Steps (all seeded):
 1. Financial PhraseBank (50% agreement) split 80/20 as in benchmarks/domain_adaptation.py;
    AG News' 5,000-row training sample and its test set written as text,label CSVs.
-2. A replay stream of 48 hourly windows from held-out sentences only (the PhraseBank test part
-   and AG News test): each hour 40 AG News texts and 20 PhraseBank sentences with timestamps.
+2. A replay stream of 36 hourly windows from held-out sentences only (the PhraseBank test part
+   and AG News test): each hour 60 AG News texts and 40 PhraseBank sentences with timestamps.
    In hour SURGE_HOUR the PhraseBank sentences are drawn from its negative ones at SURGE_NEGATIVE_SHARE
    (the calm hours draw them as they come, about 12% negative).
 3. ``tfft train`` configs/financial_phrasebank.yaml (exported) and configs/ag_news.yaml.
@@ -41,8 +41,8 @@ AG_NEWS_SOURCE = ROOT.parent / "shared" / "data" / "ag_news"
 AG_NEWS = ROOT / "runs" / "data" / "ag_news"
 STREAM = ROOT / "runs" / "data" / "financial_stream.csv"
 TOPICS = ["World", "Sports", "Business", "Sci/Tech"]
-HOURS, NEWS_PER_HOUR, PHRASES_PER_HOUR = 48, 40, 20
-SURGE_HOUR, SURGE_NEGATIVE_SHARE = 40, 0.6
+HOURS, NEWS_PER_HOUR, PHRASES_PER_HOUR = 36, 60, 40
+SURGE_HOUR, SURGE_NEGATIVE_SHARE = 30, 0.8
 START = datetime.datetime(2026, 3, 2, tzinfo=datetime.timezone.utc)
 PLOT = ROOT / "docs" / "images" / "financial_monitor_trend.png"
 
@@ -103,18 +103,65 @@ def write_stream(target: Path, seed: int = 7) -> dict:
             "surge_negative_share_of_phrasebank": SURGE_NEGATIVE_SHARE}
 
 
+def _trained_export(config: str, given: str | None) -> Path:
+    if given:
+        return Path(given)
+    from tfft.commands.train import train_and_export
+    from tfft.config import load_config
+
+    return train_and_export(load_config(str(ROOT / "configs" / config), ["export.enabled=true"]), verbose=2).export_path
+
+
+def _test_scores(export: Path) -> dict:
+    from tfft.export.loaded import LoadedExport
+
+    metrics = LoadedExport.read_metadata(export).get("metrics", {})
+    return {name: metrics.get(name) for name in ("test_accuracy", "test_macro_f1")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--sentiment", help="a trained Financial PhraseBank export (default: train one)")
+    parser.add_argument("--topics", help="a trained AG News export (default: train one)")
     parser.add_argument("--work", default=str(ROOT / "runs" / "financial-monitoring"),
-                        help="folder for this run's monitor output (a new one)")
+                        help="a new folder for the monitor's output")
     args = parser.parse_args()
     prepare(PHRASEBANK_SOURCE, PHRASEBANK)
     prepare_ag_news(AG_NEWS_SOURCE, AG_NEWS)
     stream = write_stream(STREAM)
     if args.prepare_only:
         return
-    raise SystemExit("training and monitoring come next")
+
+    from tfft.cli import main as tfft_main
+
+    started = time.perf_counter()
+    sentiment = _trained_export("financial_phrasebank.yaml", args.sentiment)
+    topics = _trained_export("ag_news.yaml", args.topics)
+    trained_s = time.perf_counter() - started
+    started = time.perf_counter()
+    status = tfft_main(["monitor", str(sentiment), str(STREAM), "--topic-model", str(topics), "--window", "1h",
+                        "--out", args.work])
+    monitor_s = time.perf_counter() - started
+    out = Path(args.work)
+    windows = [json.loads(line) for line in (out / "windows.jsonl").read_text(encoding="utf-8").splitlines()]
+    alerts = [window for window in windows if window["alert"]]
+    calm = [window for window in windows if window["window_start"] != stream["surge_window"] and window["z"] is not None]
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / "trend.png", PLOT)
+    write_record("financial_monitoring", {
+        "stream": stream, "window": "1h", "rule": {"z": 3.0, "min_count": 20, "baseline_windows": 24},
+        "sentiment_model": {"export": str(sentiment), **_test_scores(sentiment)},
+        "topic_model": {"export": str(topics), **_test_scores(topics)},
+        "exit_status": status, "window_tallies": len(windows),
+        "alerts": [{key: alert[key] for key in ("window_start", "group", "count", "negative_share", "baseline_share",
+                                                 "z", "most_negative")} for alert in alerts],
+        "alerts_in_surge_window": sum(alert["window_start"] == stream["surge_window"] for alert in alerts),
+        "alerts_in_calm_windows": sum(alert["window_start"] != stream["surge_window"] for alert in alerts),
+        "largest_calm_z": max(window["z"] for window in calm),
+        "seconds": {"training": round(trained_s, 1), "monitoring": round(monitor_s, 1)},
+        "rows_per_second": round(stream["rows"] / monitor_s, 1), "plot": str(PLOT.relative_to(ROOT)),
+    })
 
 
 if __name__ == "__main__":
