@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Faithfulness of word attributions on SST-2 dev: integrated gradients, gradient × input, random order.
+"""Faithfulness of word attributions on SST-2 dev: integrated gradients, gradient × input, attention, random order.
 
 MiniLM-L6 is fine-tuned on the first ``--train-rows`` rows of SST-2 train
 (``configs/sst2.yaml``). For each of the first ``--dev-rows`` dev sentences
@@ -12,11 +12,13 @@ every method ranks the words for the predicted label, then:
 - **insertion**: only the top 0%, …, 100% of the words are kept (in their
   order); the area is higher when it found them.
 
-Integrated gradients also reports its completeness check (attributions within
+Attention is the last layer's [CLS] row (mean over heads), each word the sum
+of its pieces' weights. Integrated gradients also reports its completeness check (attributions within
 5% of the probability difference to the [PAD] baseline) at ``--steps``, and
 each method its time per explanation.
 
     python benchmarks/explanations.py --data-dir ../shared/data/sst2
+    python benchmarks/explanations.py --data-dir ../shared/data/sst2 --run runs/explanations-benchmark/runs/sst2
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--dev-rows", type=int, default=None, help="explain the first N dev sentences (default: all)")
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--work", default=None, help="folder for the run (default: a temp folder)")
+    parser.add_argument("--run", help="a finished fine-tuning run of this script to explain (skips fine-tuning)")
     return parser.parse_args()
 
 
@@ -80,6 +83,26 @@ def gradient_times_input(explainer: TextExplainer, text: str, target: int) -> Ex
             score = explainer.scores(explainer.trained.model(inputs, training=False))[0, target]
     attributions = tf.reduce_sum(tape.gradient(score, vectors) * vectors, axis=-1)[0].numpy()
     return Explanation(inputs["token_ids"][0].numpy(), attributions, target, float(score), 0.0)
+
+
+def last_layer_cls_attention(explainer: TextExplainer, text: str, target: int) -> Explanation:
+    """The last encoder layer's attention weights from [CLS] to each token, averaged over heads."""
+    inputs = explainer.trained.encoder.serving_inputs(tf.constant([text]))
+    attention = explainer.trained.backbone.transformer_layers[-1]._self_attention_layer
+    original, captured = attention.call, []
+
+    def call(*args, **kwargs):
+        output, scores = original(*args, **{**kwargs, "return_attention_scores": True})
+        captured.append(scores)
+        return output
+
+    attention.call = call
+    try:
+        explainer.trained.model(inputs, training=False)
+    finally:
+        del attention.call  # back to the class's method
+    weights = tf.reduce_mean(captured[-1][0, :, 0, :], axis=0).numpy()
+    return Explanation(inputs["token_ids"][0].numpy(), weights, target, 0.0, 0.0)
 
 
 def kept_text(text: str, words: list[dict], keep: set[int]) -> str:
@@ -115,27 +138,29 @@ def area(values: np.ndarray) -> float:
 def main() -> None:
     args = parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="explanations-"))
-    run_dir = fine_tune(args, work)
+    run_dir = Path(args.run) if args.run else fine_tune(args, work)
     explainer = TextExplainer.load(run_dir)
     dev = pd.read_csv(Path(args.data_dir) / "dev.tsv", sep="\t", keep_default_na=False)
     texts = list(dev["sentence"][:args.dev_rows] if args.dev_rows else dev["sentence"])
     rng = random.Random(SEED)
-    rankings: dict[str, list] = {"integrated gradients": [], "gradient × input": [], "random": []}
-    seconds = {"integrated gradients": 0.0, "gradient × input": 0.0}
+    baselines = {"gradient × input": gradient_times_input, "attention ([CLS], last layer)": last_layer_cls_attention}
+    rankings: dict[str, list] = {"integrated gradients": [], **{name: [] for name in baselines}, "random": []}
+    seconds = {"integrated gradients": 0.0, **{name: 0.0 for name in baselines}}
     errors, records = [], []
     for done, text in enumerate(texts, 1):
         started = time.perf_counter()
         record = explainer.explain(text, steps=args.steps)
         seconds["integrated gradients"] += time.perf_counter() - started
         target = record["explained_label_id"]
-        started = time.perf_counter()
-        simple_words, _ = word_attributions(explainer.tokenizer, text, gradient_times_input(explainer, text, target))
-        seconds["gradient × input"] += time.perf_counter() - started
         words = record["words"]
+        for name, method in baselines.items():
+            started = time.perf_counter()
+            scored, _ = word_attributions(explainer.tokenizer, text, method(explainer, text, target))
+            seconds[name] += time.perf_counter() - started
+            rankings[name].append(sorted(range(len(words)), key=lambda i: -scored[i]["attribution"]))
         order = list(range(len(words)))
         rng.shuffle(order)
         rankings["integrated gradients"].append(sorted(range(len(words)), key=lambda i: -words[i]["attribution"]))
-        rankings["gradient × input"].append(sorted(range(len(words)), key=lambda i: -simple_words[i]["attribution"]))
         rankings["random"].append(order)
         errors.append(record["completeness_error"])
         records.append((text, words, target))
