@@ -209,6 +209,25 @@ def explanations_table(figures: dict) -> str:
     return f"{table}\n\n{note}"
 
 
+def financial_monitoring_table(figures: dict) -> str:
+    """The alerts tfft monitor raised on the replay stream, then where the surge was and how calm the rest stayed."""
+    rows = [[alert["window_start"], alert["group"], alert["count"], f"{100 * alert['negative_share']:.1f}%",
+             f"{100 * alert['baseline_share']:.1f}%", f"{alert['z']:.1f}"] for alert in figures["alerts"]]
+    table = markdown_table(["window", "group", "rows", "negative share", "baseline share", "z"], rows)
+    stream, rule = figures["stream"], figures["rule"]
+    sentiment, topics = figures["sentiment_model"], figures["topic_model"]
+    note = (f"{stream['rows']:,} rows over {stream['hours']} hourly windows; the surge was injected in the window of "
+            f"{stream['surge_window']} ({100 * stream['surge_negative_share_of_phrasebank']:.0f}% of that hour's "
+            f"PhraseBank sentences negative). Alerts in the surge window: {figures['alerts_in_surge_window']}; in "
+            f"the calm windows: {figures['alerts_in_calm_windows']} ({figures['window_tallies']:,} window tallies of "
+            f"all groups in all; largest "
+            f"calm z {figures['largest_calm_z']:.2f}; rule z ≥ {rule['z']}, at least {rule['min_count']} rows, "
+            f"baseline of {rule['baseline_windows']} windows). Sentiment model test accuracy "
+            f"{100 * sentiment['test_accuracy']:.1f}%, topic model {100 * topics['test_accuracy']:.1f}%; scored at "
+            f"{figures['rows_per_second']:.0f} rows/s through both, exit status {figures['exit_status']}.")
+    return f"{table}\n\n{note}"
+
+
 def generic_table(figures) -> str:
     """A table of any record: a list of flat dicts by column, a dict by key."""
     if isinstance(figures, list) and figures and all(isinstance(row, dict) for row in figures):
@@ -223,7 +242,8 @@ TABLES: dict[str, Callable] = {"classification": classification_table,
                                "serving_latency": serving_latency_table,
                                "throughput": throughput_table,
                                "chinese": chinese_table, "retrieval": retrieval_table,
-                               "clinc150": clinc150_table, "explanations": explanations_table}
+                               "clinc150": clinc150_table, "explanations": explanations_table,
+                               "financial_monitoring": financial_monitoring_table}
 
 
 def render_record(name: str, folder: Path = RESULTS) -> str:

@@ -85,6 +85,11 @@ def test_tfft_explain_writes_new_files_and_names_bad_input(trained_tiny, tmp_pat
     assert "'neutral' is not a label of this model (negative, positive)" in capsys.readouterr().err
     assert main(["explain", str(tmp_path), TEXTS[0]]) == 2
     assert "neither a finished run folder nor an export" in capsys.readouterr().err
+    picture = tmp_path / "why.png"
+    assert main(["explain", export, TEXTS[0], TEXTS[1], "--png", str(picture)]) == 2
+    assert "--png draws one text; 2 were given" in capsys.readouterr().err and not picture.exists()
+    assert main(["explain", export, "a very long review " * 12, "--png", str(picture), "--steps", "4"]) == 0
+    assert picture.read_bytes()[:4] == b"\x89PNG" and f"PNG: {picture}" in capsys.readouterr().out
     with pytest.raises(ValueError, match="does not support task 'embedding'"):
         EmbeddingTask({}, DataConfig(text_pair_column="answer")).label_scores(tf.zeros([1, 4]))
 
@@ -123,3 +128,21 @@ def test_the_explain_signature_served_by_tf_alone_matches_tfft_explain(explainer
         LoadedExport(trained_tiny["result"].export_path).predict({"text": TEXTS})["label"].tolist()
     with pytest.raises(ValueError, match="int8 quantization rewrites"):
         export_run(run_dir, tmp_path / "int8", quantization="int8", extra_signatures=explain_signatures(config))
+
+
+def test_training_writes_each_epochs_explanations_to_tensorboard(sentiment_files, tmp_path):
+    from conftest import tiny_config
+    from tfft.commands.train import train_and_export
+
+    config = tiny_config(tmp_path, sentiment_files, **{"training.epochs": 2, "training.explain_examples": 2,
+                                                        "export.enabled": "false"})
+    result = train_and_export(config, verbose=0)
+    events = list((result.run_dir / "logs" / "explanations").glob("events.out.tfevents.*"))
+    texts = [(event.step, value.tensor.string_val[0].decode()) for event in tf.compat.v1.train.summary_iterator(
+        str(events[0])) for value in event.summary.value if value.tag == "explanations"]
+    assert [step for step, _ in texts] == [1, 2]
+    for _, markdown in texts:
+        lines = markdown.splitlines()
+        assert len(lines) == 2 and all(re.match(r"\d\. label \*\*(positive|negative)\*\* \(0\.\d{3}\): ", line)
+                                       for line in lines)
+        assert markdown.count("**") == 2 * 2 * (1 + 3)  # each line: its label and three words in bold

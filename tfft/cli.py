@@ -310,6 +310,7 @@ def _explain(commands) -> None:
                         help="token every word is replaced by in the baseline (default: %(default)s)")
     parser.add_argument("--output", help="write one JSON line per text here (a new file)")
     parser.add_argument("--html", help="write a self-contained HTML page here (a new file)")
+    parser.add_argument("--png", help="draw the one text's explanation as a PNG here (a new file)")
     parser.add_argument("--show", type=int, default=10, help="texts summarised on the terminal (default: %(default)s)")
 
 

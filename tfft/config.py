@@ -250,11 +250,15 @@ class TrainingConfig:
     keep_checkpoints: int = 2  # epoch checkpoints kept
     evaluate_before: bool = True  # evaluate the untrained model first (the run's 'before' metrics)
     log_every_steps: int = 10  # TensorBoard and progress-line interval, in steps
+    explain_examples: int = 0  # TensorBoard text, every epoch: this many validation texts' word attributions (0: off)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)  # FGM / PGD adversarial training
     distillation: DistillationConfig = field(default_factory=DistillationConfig)  # from a finished run
 
     def __post_init__(self):
         _check_choices(self, "training.")
+        if self.explain_examples < 0:
+            raise ConfigError(f"training.explain_examples={self.explain_examples!r} is not allowed: expected 0 "
+                              f"(off) or more")
         self.profile_range  # noqa: B018 -- a malformed profile_steps is refused now, not at step 20
 
     @property

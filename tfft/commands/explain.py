@@ -2,7 +2,7 @@
 
 Example:
 
-    tfft explain runs/support-intents "I was charged twice for one order" --html why.html
+    tfft explain runs/support-intents "I was charged twice for one order" --html why.html --png why.png
     tfft explain saved_models/sst2 --file dev.tsv --text-column sentence --output sst2.jsonl --steps 64
 """
 
@@ -16,6 +16,7 @@ from tfft.data.readers import read_examples
 from tfft.explain.explainer import TextExplainer
 from tfft.explain.html_page import explanations_page
 from tfft.explain.integrated_gradients import COMPLETENESS_TOLERANCE
+from tfft.explain.png_figure import explanation_png
 
 TOP_WORDS = 5
 
@@ -45,8 +46,10 @@ def summary(record: dict) -> str:
 
 
 def run(args) -> int:
-    refuse_to_overwrite(args.output, args.html)
+    refuse_to_overwrite(args.output, args.html, args.png)
     texts = texts_of(args)
+    if args.png and len(texts) != 1:
+        raise ValueError(f"--png draws one text; {len(texts)} were given (use --html for several)")
     explainer = TextExplainer.load(Path(args.path))
     records = explainer.explain_all(texts, args.steps, args.baseline, args.label)
     if args.output:
@@ -54,10 +57,13 @@ def run(args) -> int:
                                      encoding="utf-8")
     if args.html:
         Path(args.html).write_text(explanations_page(records, f"tfft explain · {args.path}"), encoding="utf-8")
+    if args.png:
+        explanation_png(records[0], args.png)
     held = sum(record["completeness_holds"] for record in records)
     lines = [summary(record) for record in records[:args.show]]
     lines += ["", f"completeness within {COMPLETENESS_TOLERANCE:.0%} on {held} of {len(records)} texts ({args.steps} steps, "
                   f"{args.baseline} baseline)"]
-    lines += [f"{name}: {path}" for name, path in (("JSON lines", args.output), ("HTML", args.html)) if path]
+    lines += [f"{name}: {path}" for name, path in (("JSON lines", args.output), ("HTML", args.html), ("PNG", args.png))
+              if path]
     print("\n".join(lines))
     return 0

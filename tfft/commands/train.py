@@ -17,6 +17,7 @@ from tfft.commands.progress import fit_verbosity
 from tfft.config import RunConfig, load_config
 from tfft.evaluation.report import headline_numbers
 from tfft.explain.explain_signature import explain_signatures
+from tfft.explain.explanation_summaries import explanation_summaries
 from tfft.export.from_run import export_run
 from tfft.export.translation import back_translators
 from tfft.training.run import RunResult, headline_metrics, train
@@ -24,7 +25,8 @@ from tfft.training.run import RunResult, headline_metrics, train
 
 def train_and_export(config: RunConfig, verbose: str | int = "auto") -> RunResult:
     """Trains as ``config`` says, then exports the run unless ``export.enabled`` is false."""
-    result = train(config, verbose, translators=back_translators(config.data.augment))
+    result = train(config, verbose, translators=back_translators(config.data.augment),
+                   more_callbacks=explanation_summaries(config.training))
     if config.export.enabled and result.chief:
         result.export_path = export_run(result.run_dir, Path(config.export.dir) / config.name,
                                         config.export.version, config.export.quantization,

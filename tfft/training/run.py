@@ -19,7 +19,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
@@ -29,6 +29,7 @@ from tfft.config import RunConfig
 from tfft.data.pipeline import EncodedSplit, count_batches, inference_dataset, training_dataset
 from tfft.training.run_data import DataSplits, load_splits
 from tfft.data.back_translation import Translate
+from tfft.data.readers import TextExamples
 from tfft.peft import add_adapter, is_enabled, trainable_summary
 from tfft.peft.callbacks import peft_callbacks
 from tfft.peft.checkpoint import save_adapter
@@ -36,7 +37,7 @@ from tfft.run_folder import RunFolder
 from tfft.tasks import Task, make_task
 from tfft.evaluation.report import headline_numbers
 from tfft.tasks.base import Report
-from tfft.training.trained_model import save_trained_model
+from tfft.training.trained_model import TrainedModel, save_trained_model
 from tfft.training.distillation import DistillationLoss, check_teacher, load_teacher
 from tfft.training.freezing import apply_freezing
 from tfft.training.gradient_methods import make_gradient_method
@@ -167,8 +168,12 @@ def _final_metrics(model, task, encoder, config, folder, splits, validation, bef
     return metrics
 
 
+MoreCallbacks = Callable[[TrainedModel, TextExamples, Path], list]
+
+
 def train(config: RunConfig, verbose: str | int = "auto",
-          translators: tuple[Translate, Translate] | None = None) -> RunResult:
+          translators: tuple[Translate, Translate] | None = None,
+          more_callbacks: MoreCallbacks | None = None) -> RunResult:
     """Fine-tunes and evaluates as ``config`` says and saves the run; resumes an unfinished run.
 
     Args:
@@ -177,14 +182,16 @@ def train(config: RunConfig, verbose: str | int = "auto",
             lines logged every ``training.log_every_steps`` steps and at least every 30 s.
         translators: (into the pivot language, back) for ``data.augment.method=back_translation``;
             `tfft.export.translation.back_translators` makes them from exported models.
+        more_callbacks: Keras callbacks from the model being trained, the validation rows and the
+            TensorBoard log folder (`tfft.explain.explanation_summaries.explanation_summaries`).
     """
     strategy = make_strategy(config.training.distribute)  # first: collectives configure at start-up
     with open_run_folder(config, strategy) as (folder, config, resumed, backup_source):
-        return _train(config, folder, resumed, backup_source, strategy, verbose, translators)
+        return _train(config, folder, resumed, backup_source, strategy, verbose, translators, more_callbacks)
 
 
 def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: RunFolder,
-           strategy: tf.distribute.Strategy, verbose, translators) -> RunResult:
+           strategy: tf.distribute.Strategy, verbose, translators, more_callbacks: MoreCallbacks | None) -> RunResult:
     keras.utils.set_random_seed(config.training.seed)
     task = make_task(config.task, config.task_options, config.data)
     splits = _load_data(config, folder, task, translators)
@@ -219,6 +226,9 @@ def _train(config: RunConfig, folder: RunFolder, resumed: bool, backup_source: R
     val_batches, _ = inference_dataset(validation, EVAL_BATCH_SIZE)
     callbacks = _callbacks(config, folder, task, encoder, validation,
                            peft_callbacks(loaded.backbone, config, make_stream, steps * training.epochs, folder))
+    if more_callbacks:
+        trained = TrainedModel(config, task, model, encoder, loaded.backbone)
+        callbacks += more_callbacks(trained, splits.validation, folder.logs)
     history, fitted = fit_run(model, make_stream, steps, training, strategy, backup_source.backup, callbacks,
                               validation_data=val_batches, verbose=verbose)
     training_info = {"rows": len(splits.train), **fitted, "resumed": resumed, **parameters}
