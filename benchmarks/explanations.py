@@ -153,9 +153,11 @@ def main() -> None:
         seconds["integrated gradients"] += time.perf_counter() - started
         target = record["explained_label_id"]
         words = record["words"]
+        parts = explainer.trained.task.explanation_setup(explainer.trained.model, explainer.trained.encoder,
+                                                         {"text": text}).parts
         for name, method in baselines.items():
             started = time.perf_counter()
-            scored, _ = word_attributions(explainer.tokenizer, text, method(explainer, text, target))
+            scored, _ = word_attributions(parts, method(explainer, text, target).attributions)
             seconds[name] += time.perf_counter() - started
             rankings[name].append(sorted(range(len(words)), key=lambda i: -scored[i]["attribution"]))
         order = list(range(len(words)))

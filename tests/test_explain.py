@@ -70,11 +70,11 @@ def test_tfft_explain_writes_new_files_and_names_bad_input(trained_tiny, tmp_pat
     out, page = tmp_path / "why.jsonl", tmp_path / "why.html"
     assert main(["explain", export, TEXTS[0], "the <b>hotel</b> was awful", "--output", str(out),
                  "--html", str(page), "--steps", "16"]) == 0
-    assert "completeness within 5% on 2 of 2 texts" in capsys.readouterr().out
+    assert "completeness within 5% on 2 of 2 explained scores (2 texts" in capsys.readouterr().out
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["text"] for r in records] == [TEXTS[0], "the <b>hotel</b> was awful"]
     html = page.read_text()
-    assert "&lt;</span>" in html and "<b>hotel" not in html and f"<b>{records[0]['label']}</b>" in html
+    assert "&lt;</span>" in html and "<b>hotel" not in html and f"<b>label {records[0]['label']} (" in html
     before = out.read_text()
     assert main(["explain", export, TEXTS[1], "--output", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err and out.read_text() == before
@@ -90,8 +90,11 @@ def test_tfft_explain_writes_new_files_and_names_bad_input(trained_tiny, tmp_pat
     assert "--png draws one text; 2 were given" in capsys.readouterr().err and not picture.exists()
     assert main(["explain", export, "a very long review " * 12, "--png", str(picture), "--steps", "4"]) == 0
     assert picture.read_bytes()[:4] == b"\x89PNG" and f"PNG: {picture}" in capsys.readouterr().out
+    embedding = EmbeddingTask({}, DataConfig(text_pair_column="answer"))
     with pytest.raises(ValueError, match="does not support task 'embedding'"):
-        EmbeddingTask({}, DataConfig(text_pair_column="answer")).label_scores(tf.zeros([1, 4]))
+        embedding.explanation_setup(None, None, {"text": "a question"})
+    with pytest.raises(ValueError, match="the explain signature covers classification of plain texts"):
+        embedding.label_scores(tf.zeros([1, 4]))
 
 
 def test_the_explain_signature_served_by_tf_alone_matches_tfft_explain(explainer, trained_tiny, tmp_path):
@@ -143,6 +146,6 @@ def test_training_writes_each_epochs_explanations_to_tensorboard(sentiment_files
     assert [step for step, _ in texts] == [1, 2]
     for _, markdown in texts:
         lines = markdown.splitlines()
-        assert len(lines) == 2 and all(re.match(r"\d\. label \*\*(positive|negative)\*\* \(0\.\d{3}\): ", line)
+        assert len(lines) == 2 and all(re.match(r"\d\. label (positive|negative) \(0\.\d{3}\): ", line)
                                        for line in lines)
-        assert markdown.count("**") == 2 * 2 * (1 + 3)  # each line: its label and three words in bold
+        assert markdown.count("**") == 2 * 2 * 3  # each line: the three words that support the label most in bold

@@ -11,6 +11,7 @@ from conftest import tiny_overrides
 from tfft.backbones import load_backbone
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
+from tfft.export.loaded import LoadedExport
 from tfft.tasks.relation_extraction.semeval import read_semeval
 from tfft.tasks.relation_extraction.semeval_score import semeval_macro_f1, semeval_per_type
 from tfft.tasks import make_task
@@ -128,3 +129,25 @@ def test_export_serves_relations_like_the_run(trained_re):
     assert np.abs(np.asarray(served["probabilities"]) - expected).max() <= 1e-5
     names = trained.task.vocabulary.names
     assert served["relation"] == [names[i] for i in expected.argmax(-1)]
+
+
+def test_tfft_explain_attributes_the_relation_to_the_words_not_the_markers(trained_re, capsys):
+    from tfft.cli import main
+    from tfft.explain.explainer import TextExplainer
+
+    text = "The <e1>wine</e1> was poured into a <e2>bottle</e2> ."
+    explainer = TextExplainer.load(trained_re.run_dir)
+    record = explainer.explain(text, steps=32)
+    served = LoadedExport(trained_re.export_path).predict({"text": [text]})
+    assert record["label"] == served["relation"][0].decode()
+    assert record["probability"] == pytest.approx(float(served["probabilities"][0].max()), abs=1e-5)
+    assert record["completeness_error"] < 0.05
+    words = record["words"]
+    assert [w["word"] for w in words] == ["The", "<e1>", "wine", "</e1>", "was", "poured", "into", "a", "<e2>",
+                                          "bottle", "</e2>", "."]
+    assert all(text[w["start"]:w["end"]] == w["word"] for w in words)
+    assert all(w["attribution"] == 0.0 for w in words if w["word"].startswith("<"))  # the baseline keeps markers
+    other = next(name for name in explainer.trained.task.vocabulary.names if name != record["label"])
+    assert explainer.explain(text, steps=8, label=other)["explained_label"] == other
+    assert main(["explain", str(trained_re.run_dir), text, "--steps", "8"]) == 0
+    assert "most for it: " in capsys.readouterr().out

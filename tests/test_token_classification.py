@@ -131,3 +131,39 @@ def test_spans_from_jsonl_train_the_same_way(tmp_path):
     examples = task.read(str(path))
     task.fit(examples)
     assert task.tags.names == ["O", "B-LOC", "I-LOC"] and examples.spans[0] == [Span(6, 11, "LOC")]
+
+
+def test_tfft_explain_attributes_each_entity_it_finds(trained_ner, tmp_path, capsys):
+    from tfft.cli import main
+    from tfft.explain.explainer import TextExplainer
+
+    explainer = TextExplainer.load(trained_ner.run_dir)
+    served = LoadedExport(trained_ner.export_path).predict({"text": TEXTS})
+    inside = 0
+    for row, text in enumerate(TEXTS):
+        record = explainer.explain(text, steps=32)
+        assert record["entities_found"] == served["num_entities"][row]
+        explained = [(e["type"], e["text"], e["start"], e["end"]) for e in record["entities"]]
+        first = [(served["entity_types"][row][i].decode(), served["entity_texts"][row][i].decode(),
+                  served["entity_starts"][row][i], served["entity_ends"][row][i])
+                 for i in range(served["num_entities"][row])][:len(explained)]
+        assert explained == first  # in order; the long text's entities past the first window are left out
+        for entity, score in zip(record["entities"], served["entity_scores"][row]):
+            assert entity["probability"] == pytest.approx(float(score), abs=1e-5)
+            if text != LONG:  # one window: its score is the served one (windows overlap in the long text)
+                assert entity["score"] == pytest.approx(entity["probability"], abs=1e-5)
+            assert entity["completeness_error"] < 0.05
+            assert [w["word"] for w in entity["words"]] == [text[w["start"]:w["end"]] for w in entity["words"]]
+            top = max(entity["words"], key=lambda w: w["attribution"])
+            inside += entity["start"] <= top["start"] < entity["end"]
+    assert inside >= 4  # mostly, an entity's own words carry it
+    assert 0 < len(TextExplainer.load(trained_ner.run_dir).explain(LONG, steps=4)["entities"]) < 12
+    out = tmp_path / "ner.jsonl"
+    assert main(["explain", str(trained_ner.export_path), TEXTS[0], TEXTS[2], "--output", str(out), "--html",
+                 str(tmp_path / "ner.html"), "--steps", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert "PER 'Angela Merkel'" in printed and "ORG 'Acme Corp'" in printed
+    assert [len(json.loads(line)["entities"]) for line in out.read_text().splitlines()] == \
+        [served["num_entities"][0], served["num_entities"][2]]
+    assert main(["explain", str(trained_ner.run_dir), TEXTS[0], "--label", "PER"]) == 2
+    assert "NER explains every entity it finds" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from tfft.explain.explainer import TextExplainer
 from tfft.explain.html_page import explanations_page
 from tfft.explain.integrated_gradients import COMPLETENESS_TOLERANCE
 from tfft.explain.png_figure import explanation_png
+from tfft.explain.records import explained_items
 
 TOP_WORDS = 5
 
@@ -37,12 +38,16 @@ def refuse_to_overwrite(*paths: str | None) -> None:
 
 
 def summary(record: dict) -> str:
-    ranked = sorted(record["words"], key=lambda word: -word["attribution"])[:TOP_WORDS]
-    words = ", ".join(f"{word['word']} {word['attribution']:+.3f}" for word in ranked)
-    check = "holds" if record["completeness_holds"] else "MISSED (try more --steps)"
-    return (f"{record['text']}\n  label {record['label']} ({record['probability']:.3f}); most for "
-            f"{record['explained_label']}: {words}\n  completeness error {100 * record['completeness_error']:.2f}% "
-            f"({check})")
+    lines = [record["text"]]
+    for title, item in explained_items(record):
+        ranked = sorted(item["words"], key=lambda word: -word["attribution"])[:TOP_WORDS]
+        words = ", ".join(f"{word['word']} {word['attribution']:+.3f}" for word in ranked)
+        check = "holds" if item["completeness_holds"] else "MISSED (try more --steps)"
+        lines.append(f"  {title}; most for it: {words}; completeness error "
+                     f"{100 * item['completeness_error']:.2f}% ({check})")
+    if len(lines) == 1:
+        lines.append("  nothing to explain (no entity found)")
+    return "\n".join(lines)
 
 
 def run(args) -> int:
@@ -59,10 +64,11 @@ def run(args) -> int:
         Path(args.html).write_text(explanations_page(records, f"tfft explain · {args.path}"), encoding="utf-8")
     if args.png:
         explanation_png(records[0], args.png)
-    held = sum(record["completeness_holds"] for record in records)
+    items = [item for record in records for _, item in explained_items(record)]
+    held = sum(item["completeness_holds"] for item in items)
     lines = [summary(record) for record in records[:args.show]]
-    lines += ["", f"completeness within {COMPLETENESS_TOLERANCE:.0%} on {held} of {len(records)} texts ({args.steps} steps, "
-                  f"{args.baseline} baseline)"]
+    lines += ["", f"completeness within {COMPLETENESS_TOLERANCE:.0%} on {held} of {len(items)} explained scores "
+                  f"({len(records)} texts, {args.steps} steps, {args.baseline} baseline)"]
     lines += [f"{name}: {path}" for name, path in (("JSON lines", args.output), ("HTML", args.html), ("PNG", args.png))
               if path]
     print("\n".join(lines))

@@ -39,9 +39,9 @@ class _GraphExplainer(tf.Module):
 
     def __init__(self, trained: TrainedModel, steps: int, baseline_id: int):
         super().__init__(name="explainer")
-        if trained.task.serving_inputs != ["text"]:
-            raise ValueError(f"export.explain takes single-text models; this {trained.task.name} model takes "
-                             f"{trained.task.serving_inputs}")
+        if not trained.task.graph_explainable or trained.task.serving_inputs != ["text"]:
+            raise ValueError(f"export.explain covers classification of single texts, not {trained.task.name} "
+                             f"models taking {trained.task.serving_inputs}; tfft explain explains them from the run")
         self.trained, self.steps, self.baseline_id = trained, steps, baseline_id
         self.embedding = token_embedding_layer(trained.backbone)
         self.tokenizer = OffsetTokenizer.from_keras_hub(trained.encoder.tokenizer)

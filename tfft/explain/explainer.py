@@ -1,4 +1,10 @@
-"""Explain a trained model's label for each text: integrated gradients, words, completeness.
+"""Explain a trained model's prediction for each example: integrated gradients, words, completeness.
+
+The task says what to attribute (`tfft.tasks.base.Task.explanation_setup`):
+a classifier's label probability, each entity a NER model finds, the relation
+between marked entities. A record holds the example, the prediction, and per
+explained score its word attributions and completeness check (flat for a
+classifier; a list under ``entities`` for NER).
 
 Example:
 
@@ -20,7 +26,7 @@ from tfft.explain.word_spans import word_attributions
 from tfft.export.loaded import LoadedExport
 from tfft.heartbeat import Heartbeat
 from tfft.run_folder import RunFolder
-from tfft.text.offset_tokenizer import OffsetTokenizer
+from tfft.tasks.explanation import ExplanationSetup, ExplanationTarget, check_part_ids
 from tfft.training.trained_model import TrainedModel, load_trained_model
 
 BASELINES = ("pad", "mask")
@@ -43,16 +49,11 @@ def run_folder_of(path: Path) -> Path:
 
 
 class TextExplainer:
-    """Integrated gradients of a trained model's label scores, per word of each text."""
+    """Integrated gradients of what a trained model predicts, per word of each example."""
 
     def __init__(self, trained: TrainedModel):
-        if trained.task.serving_inputs != ["text"]:
-            raise ValueError(f"tfft explain takes single texts; this {trained.task.name} model takes "
-                             f"{trained.task.serving_inputs}")
         self.trained = trained
         self.embedding = token_embedding_layer(trained.backbone)
-        self.tokenizer = OffsetTokenizer.from_keras_hub(trained.encoder.tokenizer)
-        self._special = {trained.encoder.start_id, trained.encoder.end_id, trained.encoder.pad_id}
 
     @classmethod
     def load(cls, path: Path) -> "TextExplainer":
@@ -66,26 +67,35 @@ class TextExplainer:
         return int(self.trained.encoder.tokenizer.token_to_id("[MASK]"))
 
     def scores(self, model_outputs: tf.Tensor) -> tf.Tensor:
+        """A classifier's per-label probabilities (what the benchmarks' other methods rank by)."""
         return self.trained.task.label_scores(model_outputs)[0]
 
-    def explain(self, text: str, steps: int = DEFAULT_STEPS, baseline: str = "pad", label: str | None = None) -> dict:
-        """One JSON-ready record: the label, its probability, word and piece attributions, completeness."""
-        inputs = self.trained.encoder.serving_inputs(tf.constant([text]))
-        probabilities, names = self.trained.task.label_scores(self.trained.model(inputs, training=False))
-        if label is not None and label not in names:
-            raise ValueError(f"--label '{label}' is not a label of this model ({', '.join(names)})")
-        predicted = int(tf.argmax(probabilities[0]))
-        target = names.index(label) if label is not None else predicted
-        explanation = integrated_gradients(self.trained.model, self.embedding, inputs, self.scores, steps,
-                                           self.baseline_id(baseline), self._special, target)
-        words, pieces = word_attributions(self.tokenizer, text, explanation)
+    def explain(self, text: str | dict[str, str], steps: int = DEFAULT_STEPS, baseline: str = "pad",
+                label: str | None = None) -> dict:
+        """One JSON-ready record: the example, the prediction, and each explained score's words and check."""
+        inputs = {"text": text} if isinstance(text, str) else dict(text)
+        setup = self.trained.task.explanation_setup(self.trained.model, self.trained.encoder, inputs, label)
+        token_ids = setup.inputs["token_ids"][0].numpy()
+        for part in setup.parts:
+            check_part_ids(part, token_ids)
+        baseline_id = self.baseline_id(baseline)
+        explained = [self._attribute(setup, target, steps, baseline_id) for target in setup.targets]
+        record = {**inputs, **setup.summary}
+        if setup.targets_key is None:
+            record.update(explained[0])
+        else:
+            record[setup.targets_key] = explained
+        return {**record, "steps": steps, "baseline": baseline}
+
+    def _attribute(self, setup: ExplanationSetup, target: ExplanationTarget, steps: int, baseline_id: int) -> dict:
+        explanation = integrated_gradients(self.trained.model, self.embedding, setup.inputs,
+                                           lambda outputs: target.score(outputs)[:, None], steps, baseline_id,
+                                           setup.keep_ids, target=0)
+        words, pieces = word_attributions(setup.parts, explanation.attributions)
         error = explanation.completeness_error
-        return {"text": text, "label": names[predicted], "probability": float(probabilities[0, predicted]),
-                "explained_label": names[target], "explained_label_id": target, "score": explanation.score,
-                "baseline_score": explanation.baseline_score,
+        return {**target.info, "score": explanation.score, "baseline_score": explanation.baseline_score,
                 "attribution_sum": float(explanation.attributions.sum()), "completeness_error": error,
-                "completeness_holds": error <= COMPLETENESS_TOLERANCE, "steps": steps, "baseline": baseline,
-                "words": words, "pieces": pieces}
+                "completeness_holds": error <= COMPLETENESS_TOLERANCE, "words": words, "pieces": pieces}
 
     def explain_all(self, texts: list[str], steps: int = DEFAULT_STEPS, baseline: str = "pad",
                     label: str | None = None) -> list[dict]:

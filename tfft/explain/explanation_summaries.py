@@ -2,9 +2,9 @@
 
 With ``training.explain_examples: N`` the first N validation texts are
 explained at each epoch's end (integrated gradients at `DEFAULT_STEPS`) and
-written as markdown under the run's ``logs/explanations``: the label, its
-probability, and every word with its attribution, the three that support the
-label most in bold. TensorBoard's Text tab shows one entry per epoch.
+written as markdown under the run's ``logs/explanations``: the label and its
+probability (or each entity), and every word with its attribution, the three
+that support it most in bold. TensorBoard's Text tab shows one entry per epoch.
 
 Example:
 
@@ -22,6 +22,7 @@ import tensorflow as tf
 from tfft.config import TrainingConfig
 from tfft.data.readers import TextExamples
 from tfft.explain.explainer import DEFAULT_STEPS, TextExplainer
+from tfft.explain.records import explained_items
 from tfft.summaries import recording
 from tfft.training.trained_model import TrainedModel
 
@@ -29,12 +30,15 @@ BOLD_WORDS = 3
 
 
 def explanation_markdown(record: dict) -> str:
-    """One explained text as a markdown line: its label and probability, then each word and attribution."""
-    ranked = sorted(range(len(record["words"])), key=lambda i: -record["words"][i]["attribution"])
-    strong = set(ranked[:BOLD_WORDS])
-    words = " ".join(f"**{w['word']}** ({w['attribution']:+.3f})" if i in strong else f"{w['word']} ({w['attribution']:+.3f})"
-                     for i, w in enumerate(record["words"]))
-    return f"label **{record['label']}** ({record['probability']:.3f}): {words}"
+    """One explained text as markdown: per explained score its title, then each word and attribution."""
+    lines = []
+    for title, item in explained_items(record):
+        ranked = sorted(range(len(item["words"])), key=lambda i: -item["words"][i]["attribution"])
+        strong = set(ranked[:BOLD_WORDS])
+        words = " ".join(f"**{w['word']}** ({w['attribution']:+.3f})" if i in strong
+                         else f"{w['word']} ({w['attribution']:+.3f})" for i, w in enumerate(item["words"]))
+        lines.append(f"{title}: {words}")
+    return "; ".join(lines) or f"{record['text']} (nothing to explain)"
 
 
 class ExplanationSummaries(keras.callbacks.Callback):

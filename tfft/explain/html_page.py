@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import html
 
+from tfft.explain.records import explained_items
+
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.9}
 .text{border-bottom:1px solid #ddd;padding:.8em 0}.meta{color:#555;font-size:.85em}
 .w{padding:.1em .15em;border-radius:.2em}.legend span{margin-right:1.2em}"""
@@ -26,9 +28,8 @@ def shade(attribution: float, largest: float) -> str:
     return f"background:rgba({colour},{0.85 * strength:.2f})"
 
 
-def highlighted(record: dict) -> str:
-    """The record's text as HTML, every word wrapped in a shaded span, the text between words kept."""
-    text, words = record["text"], record["words"]
+def highlighted(text: str, words: list[dict]) -> str:
+    """``text`` as HTML, every word wrapped in a shaded span, the text between words kept."""
     largest = max((abs(w["attribution"]) for w in words), default=0.0)
     parts, position = [], 0
     for word in words:
@@ -40,19 +41,22 @@ def highlighted(record: dict) -> str:
     return "".join(parts)
 
 
+def _item(text: str, title: str, item: dict) -> str:
+    return (f'<div class="meta"><b>{html.escape(title)}</b> · attributions sum to '
+            f'{item["attribution_sum"]:+.4f} of {item["score"] - item["baseline_score"]:+.4f} '
+            f'(completeness error {100 * item["completeness_error"]:.1f}%)</div>{highlighted(text, item["words"])}')
+
+
 def explanations_page(records: list[dict], title: str = "tfft explain") -> str:
-    """The whole page: a legend, then each text with its predicted label, probability and completeness."""
+    """The whole page: a legend, then each text with each explained score (its label and probability)."""
     items = []
     for record in records:
-        explained = ("" if record["explained_label"] == record["label"]
-                     else f" · explained: <b>{html.escape(record['explained_label'])}</b>")
-        items.append(
-            f'<div class="text"><div class="meta">label <b>{html.escape(record["label"])}</b> '
-            f'(probability {record["probability"]:.3f}){explained} · attributions sum to '
-            f'{record["attribution_sum"]:+.4f} of {record["score"] - record["baseline_score"]:+.4f} '
-            f'(completeness error {100 * record["completeness_error"]:.1f}%)</div>{highlighted(record)}</div>')
+        explained = explained_items(record)
+        body = "".join(_item(record["text"], name, item) for name, item in explained) or (
+            f'<div class="meta">nothing to explain</div>{html.escape(record["text"])}')
+        items.append(f'<div class="text">{body}</div>')
     legend = ('<p class="legend"><span style="background:rgba(22,163,74,.6)">&nbsp;raises&nbsp;</span>'
-              '<span style="background:rgba(220,38,38,.6)">&nbsp;lowers&nbsp;</span>the explained label\'s '
+              '<span style="background:rgba(220,38,38,.6)">&nbsp;lowers&nbsp;</span>the explained '
               'probability (integrated gradients; hover a word for its attribution)</p>')
     return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f'<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{legend}{"".join(items)}'

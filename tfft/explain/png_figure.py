@@ -1,4 +1,4 @@
-"""One explanation as a PNG: the text's words on shaded boxes, the label and probability, a colour legend.
+"""One text's explanation as a PNG: its words on shaded boxes under each explained score, a colour legend.
 
 The shades are the HTML page's (`tfft.explain.html_page.shade`): green raises the
 explained label's probability, red lowers it, relative to the text's strongest word.
@@ -11,6 +11,8 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
+
+from tfft.explain.records import explained_items
 
 GREEN, RED = (22 / 255, 163 / 255, 74 / 255), (220 / 255, 38 / 255, 38 / 255)
 WIDTH, MARGIN = 9.0, 0.3  # inches
@@ -48,30 +50,34 @@ def _lines(figure, text: str, words: list[dict]) -> list[list[tuple[float, dict]
 
 
 def explanation_png(record: dict, path: str | Path) -> None:
-    """Writes the record of one text (`tfft.explain.explainer.TextExplainer.explain`) to ``path``."""
+    """Writes the record of one text (`tfft.explain.explainer.TextExplainer.explain`) to ``path``: each
+    explained score (a label; each entity) as a title over the text's shaded words."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import LinearSegmentedColormap, Normalize
 
-    text, words = record["text"], record["words"]
-    largest = max((abs(word["attribution"]) for word in words), default=0.0)
+    text = record["text"]
+    items = explained_items(record) or [("nothing to explain", {"words": []})]
+    largest = max((abs(word["attribution"]) for _, item in items for word in item["words"]), default=0.0)
     figure = plt.figure(figsize=(WIDTH, 2.0), dpi=120)
-    lines = _lines(figure, text, words)
-    height = TITLE + LINE * len(lines) + LEGEND
+    layouts = [_lines(figure, text, item["words"]) for _, item in items]
+    height = sum(TITLE + LINE * len(lines) for lines in layouts) + LEGEND
     figure.set_size_inches(WIDTH, height)
-    explained = "" if record["explained_label"] == record["label"] else f" · explained: {record['explained_label']}"
-    figure.text(MARGIN / WIDTH, 1 - 0.2 / height, f"label {record['label']} (probability {record['probability']:.3f})"
-                f"{explained}", va="top", fontsize=FONT_SIZE - 1, weight="bold")
-    for number, line in enumerate(lines):
-        y = 1 - (TITLE + LINE * number) / height
-        for x, word in line:
-            figure.text(x / WIDTH, y, text[word["start"]:word["end"]], va="top", fontsize=FONT_SIZE,
-                        bbox={"facecolor": _colour(word["attribution"], largest), "edgecolor": "none", "pad": 1.5})
+    top = 0.0
+    for (title, _), lines in zip(items, layouts):
+        figure.text(MARGIN / WIDTH, 1 - (top + 0.2) / height, title, va="top", fontsize=FONT_SIZE - 1, weight="bold")
+        for number, line in enumerate(lines):
+            y = 1 - (top + TITLE + LINE * number) / height
+            for x, word in line:
+                figure.text(x / WIDTH, y, text[word["start"]:word["end"]], va="top", fontsize=FONT_SIZE,
+                            bbox={"facecolor": _colour(word["attribution"], largest), "edgecolor": "none",
+                                  "pad": 1.5})
+        top += TITLE + LINE * len(lines)
     colour_bar = figure.add_axes((0.25, 0.55 / height, 0.5, 0.14 / height))
     colours = LinearSegmentedColormap.from_list("attribution", [RED, (1, 1, 1), GREEN])
     figure.colorbar(plt.cm.ScalarMappable(Normalize(-largest or -1, largest or 1), colours), cax=colour_bar,
-                    orientation="horizontal", label="attribution to the label's probability (integrated gradients)")
+                    orientation="horizontal", label="attribution to the explained probability (integrated gradients)")
     figure.savefig(path)
     plt.close(figure)

@@ -1,13 +1,15 @@
-"""Token attributions mapped back to the words and character offsets of the original text.
+"""Token attributions mapped back to the words and character offsets of the original text(s).
 
 A word is what BERT's pre-tokenizer splits out (a run of letters or digits,
-one punctuation mark, one CJK character); its attribution is the sum of its
-word pieces'. Offsets are characters of the original string, so
-``text[start:end]`` is the word as the user wrote it.
+one punctuation mark, one CJK character; an entity marker is one too); its
+attribution is the sum of its word pieces'. Offsets are characters of the
+original string, so ``text[start:end]`` is the word as the user wrote it.
+Examples with several texts (a question and a context) name each word's
+``part``.
 
 Example:
 
->>> words, pieces = word_attributions(OffsetTokenizer.from_keras_hub(tokenizer), "Great phone!", explanation)
+>>> words, pieces = word_attributions(setup.parts, explanation.attributions)
 >>> words[0]
 {'word': 'Great', 'start': 0, 'end': 5, 'attribution': 0.41}
 """
@@ -15,37 +17,28 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
-from tfft.explain.integrated_gradients import Explanation
-from tfft.text.char_offsets import to_char_offsets
-from tfft.text.offset_tokenizer import OffsetTokenizer
+from tfft.tasks.explanation import ExplainedPart
 
 
-def word_attributions(tokenizer: OffsetTokenizer, text: str, explanation: Explanation
-                      ) -> tuple[list[dict], list[dict]]:
-    """(words, word pieces) of ``text`` with their attributions; pieces cut off by ``max_length`` are left out.
-
-    ``explanation`` is of a single text laid out as [CLS] pieces [SEP].
-    """
-    strings = tf.constant([text])
-    tokens = tokenizer.tokenize(strings)
-    ids = tokens.ids[0].numpy()
-    body = explanation.token_ids[1:-1]
-    if len(body) > len(ids) or not np.array_equal(ids[:len(body)], body):
-        raise ValueError("the word pieces of the text differ from the model's input ids; explanations need "
-                         "the run's own BERT WordPiece tokenizer")
-    starts = to_char_offsets(strings, tokens.starts)[0].numpy()
-    ends = to_char_offsets(strings, tokens.ends)[0].numpy()
-    initial = tokens.word_initial[0].numpy()
-    pieces = [{"token": tokenizer.vocabulary[ids[i]], "start": int(starts[i]), "end": int(ends[i]),
-               "attribution": float(explanation.attributions[i + 1])} for i in range(len(body))]
+def word_attributions(parts: list[ExplainedPart], attributions: np.ndarray) -> tuple[list[dict], list[dict]]:
+    """(words, word pieces) of every part, with their attributions (``attributions`` over the model's input)."""
+    named = len(parts) > 1 or parts[0].name != "text"
     words: list[dict] = []
-    for i, piece in enumerate(pieces):
-        if initial[i] or not words:
-            words.append({"word": "", "start": piece["start"], "end": piece["end"], "attribution": 0.0})
-        words[-1]["end"] = piece["end"]
-        words[-1]["attribution"] += piece["attribution"]
-    for word in words:
-        word["word"] = text[word["start"]:word["end"]]
+    pieces: list[dict] = []
+    for part in parts:
+        where = {"part": part.name} if named else {}
+        part_words: list[dict] = []
+        for k, position in enumerate(part.positions):
+            piece = {**where, "token": part.tokens[k], "start": int(part.starts[k]), "end": int(part.ends[k]),
+                     "attribution": float(attributions[position])}
+            pieces.append(piece)
+            if part.word_initial[k] or not part_words:
+                part_words.append({**where, "word": "", "start": piece["start"], "end": piece["end"],
+                                   "attribution": 0.0})
+            part_words[-1]["end"] = piece["end"]
+            part_words[-1]["attribution"] += piece["attribution"]
+        for word in part_words:
+            word["word"] = part.text[word["start"]:word["end"]]
+        words += part_words
     return words, pieces

@@ -46,6 +46,7 @@ from tfft.data.partition import stratified_split
 from tfft.text.segment_encoder import SegmentEncoder
 from tfft.evaluation.local_predict import predict_locally
 from tfft.evaluation.report import Report
+from tfft.tasks.explanation import ExplanationSetup
 
 PREDICT_BATCH_SIZE = 64
 
@@ -174,13 +175,22 @@ class Task(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} overrides serving_function()")
 
     def label_scores(self, model_outputs: tf.Tensor) -> tuple[tf.Tensor, list[str]]:
-        """Per-label scores ``[batch, labels]`` (probabilities) and the label names: what `tfft explain` attributes."""
-        raise ValueError(f"tfft explain does not support task '{self.name}'; it explains classification models")
+        """Per-label scores ``[batch, labels]`` (probabilities) of plain texts, and the label names: what an
+        export's explain signature attributes."""
+        raise ValueError(f"the explain signature covers classification of plain texts; task '{self.name}' "
+                         f"has no such label scores")
+
+    def explanation_setup(self, model: keras.Model, encoder, inputs: dict[str, str],
+                          label: str | None = None) -> ExplanationSetup:
+        """What `tfft explain` attributes for one example (``inputs`` by serving input name); see
+        `tfft.tasks.explanation`. ``label`` asks for that label instead of the predicted one."""
+        raise ValueError(f"tfft explain does not support task '{self.name}'")
 
     scores_key: ClassVar[str] = "probabilities"
     monitor: ClassVar[str] = "val_accuracy"  # early stopping's default metric
     quality_metric: ClassVar[str] = "accuracy"  # higher is better; what `tfft update` compares
     supports_text_augmentation: ClassVar[bool] = False  # word edits keep the labels valid
+    graph_explainable: ClassVar[bool] = False  # export.explain applies: label_scores of one plain text's pieces
 
     def serving_examples(self, examples, count: int) -> dict[str, list[str]]:
         """The first ``count`` examples as ``serving_default`` inputs (warm-up requests)."""

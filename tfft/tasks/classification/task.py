@@ -41,6 +41,8 @@ from tfft.tasks.classification.mean_probability import MeanProbability
 from tfft.tasks.classification.sigmoid_f1_score import SigmoidF1Score
 from tfft.tasks.classification.confusion_image import ConfusionMatrixImage, plot_confusion_matrix
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
+from tfft.tasks.classification.label_explanation import label_explanation_setup, plain_text_parts
+from tfft.tasks.explanation import ExplanationSetup
 from tfft.tasks.heads import check_pooling, text_vector
 
 DEFAULT_DELIMITER = "|"
@@ -51,6 +53,7 @@ class ClassificationTask(Task):
 
     name = "classification"
     supports_text_augmentation = True
+    graph_explainable = True
     option_names = frozenset({"multi_label", "threshold", "pooling"})
 
     def __init__(self, options: dict[str, Any] | None, data):
@@ -221,6 +224,10 @@ class ClassificationTask(Task):
 
     def label_scores(self, model_outputs: tf.Tensor) -> tuple[tf.Tensor, list[str]]:
         return self.serving_outputs(model_outputs)["probabilities"], self.vocabulary.names
+
+    def explanation_setup(self, model: keras.Model, encoder, inputs: dict[str, str],
+                          label: str | None = None) -> ExplanationSetup:
+        return label_explanation_setup(self, model, encoder, inputs, label, plain_text_parts)
 
     # --- state ------------------------------------------------------------
     def save(self, run_dir: Path) -> None:

@@ -53,7 +53,8 @@ class PromptClassificationTask(ClassificationTask):
     name = "prompt_classification"
     backbone_kind = "masked_lm"
     option_names = frozenset({"template", "label_words"})
-    label_scores = Task.label_scores  # not explained: the template adds tokens the text's word pieces lack
+    # Not explained: the template adds tokens the text's word pieces lack.
+    label_scores, explanation_setup, graph_explainable = Task.label_scores, Task.explanation_setup, False
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)

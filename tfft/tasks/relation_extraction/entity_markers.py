@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from tfft.tasks.classification.label_explanation import offset_tokenizer
+from tfft.tasks.explanation import ExplainedPart, wordpiece_part
 from tfft.tasks.relation_extraction.semeval import MARKERS
 from tfft.text.segment_encoder import SegmentEncoder
 
@@ -58,3 +61,33 @@ class EntityMarkerEncoder(SegmentEncoder):
             tf.cast(is_marker, tf.int64))
         per_piece = tf.concat([words, marker_ids], axis=1)  # a piece is words or one marker
         return pieces.with_flat_values(per_piece).merge_dims(1, 2)
+
+
+def marked_text_part(encoder: EntityMarkerEncoder, text: str, room: int) -> tuple[list[ExplainedPart], set[int]]:
+    """(the text's pieces as the model reads them, markers as pieces of their own; the marker ids).
+
+    For `tfft explain`: each ``<e1>``…``</e2>`` is one piece spanning the marker's
+    characters, and the attribution baseline keeps it, so the attributions fall
+    on the words.
+    """
+    ids, tokens, starts, ends, initial = [], [], [], [], []
+    position = 0
+    for segment in re.split(f"({MARKER_PATTERN})", text):
+        if segment in MARKERS:
+            ids.append(encoder.marker_ids[MARKERS.index(segment)])
+            tokens.append(segment)
+            starts.append(position)
+            ends.append(position + len(segment))
+            initial.append(True)
+        elif segment:
+            piece = wordpiece_part(offset_tokenizer(encoder), "text", segment, 0, len(segment))
+            ids += piece.ids.tolist()
+            tokens += piece.tokens
+            starts += (piece.starts + position).tolist()
+            ends += (piece.ends + position).tolist()
+            initial += piece.word_initial.tolist()
+        position += len(segment)
+    count = min(len(ids), room)
+    part = ExplainedPart("text", text, np.arange(1, 1 + count), np.asarray(ids[:count]), tokens[:count],
+                         np.asarray(starts[:count]), np.asarray(ends[:count]), np.asarray(initial[:count], bool))
+    return [part], set(encoder.marker_ids)

@@ -35,9 +35,10 @@ from tfft.evaluation.report import Report
 from tfft.tasks.relation_extraction.semeval_score import semeval_macro_f1, semeval_per_type
 from tfft.evaluation.validation_report import ValidationReport
 from tfft.tasks.relation_extraction.marker_pooling import MarkerPooling
-from tfft.tasks.base import Task
 from tfft.tasks.classification.task import ClassificationTask
-from tfft.tasks.relation_extraction.entity_markers import EntityMarkerEncoder
+from tfft.tasks.classification.label_explanation import label_explanation_setup
+from tfft.tasks.explanation import ExplanationSetup
+from tfft.tasks.relation_extraction.entity_markers import EntityMarkerEncoder, marked_text_part
 
 
 class RelationExtractionTask(ClassificationTask):
@@ -48,7 +49,7 @@ class RelationExtractionTask(ClassificationTask):
     quality_metric = "semeval_macro_f1"
 
     option_names = frozenset()
-    label_scores = Task.label_scores  # not explained: entity markers are tokens the text's word pieces lack
+    graph_explainable = False  # its pieces are not the plain text's: entity markers are pieces of their own
 
     def __init__(self, options: dict[str, Any] | None, data):
         super().__init__(options, data)
@@ -76,6 +77,11 @@ class RelationExtractionTask(ClassificationTask):
 
     def make_encoder(self, tokenizer, max_length: int) -> EntityMarkerEncoder:
         return EntityMarkerEncoder(tokenizer, max_length)
+
+    def explanation_setup(self, model: keras.Model, encoder: EntityMarkerEncoder, inputs: dict[str, str],
+                          label: str | None = None) -> ExplanationSetup:
+        """The relation's probability, attributed to the words around and inside the marked entities."""
+        return label_explanation_setup(self, model, encoder, inputs, label, marked_text_part)
 
     # --- model ------------------------------------------------------------
     def build_model(self, backbone: keras.Model, model_config: ModelConfig,

@@ -47,7 +47,9 @@ from tfft.evaluation.validation_report import ValidationReport
 from tfft.text.strings import as_text
 from tfft.tasks.base import PREDICT_BATCH_SIZE, Report, Task
 from tfft.tasks.heads import per_token_head
+from tfft.tasks.explanation import ExplanationSetup
 from tfft.tasks.token_classification.entity_decoding import BioTags, decode_entities
+from tfft.tasks.token_classification.entity_explanation import entity_explanation_setup
 from tfft.text.offset_tokenizer import Tokens
 from tfft.tasks.token_classification.window_encoder import WindowEncoder
 
@@ -149,6 +151,10 @@ class TokenClassificationTask(Task):
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
         token_probabilities = encoder.windows.merge(probabilities, tokens.ids.row_lengths())
         return decode_entities(texts, tokens, token_probabilities, self.tags)
+
+    def explanation_setup(self, model: keras.Model, encoder: WindowEncoder, inputs: dict[str, str],
+                          label: str | None = None) -> ExplanationSetup:
+        return entity_explanation_setup(self, model, encoder, inputs, label)
 
     def serving_function(self, model: keras.Model, encoder: WindowEncoder):
         def serve_text(text):
