@@ -9,6 +9,7 @@ import pytest
 from conftest import tiny_overrides
 from tfft.config import DataConfig, load_config
 from tfft.data.errors import DataError
+from tfft.export.loaded import LoadedExport
 from tfft.tasks.question_answering.squad import read_squad
 from tfft.tasks.question_answering.squad_metrics import normalize_answer, squad_scores
 from tfft.tasks import make_task
@@ -179,3 +180,38 @@ def test_prompt_tuned_reader_keeps_span_positions_and_serves_them(tmp_path):
     assert run.metrics["training"]["trainable_percent"] < 1
     from_run = evaluate_run(run.run_dir, str(files["test"])).metrics
     assert evaluate_export(run.export_path.parent, str(files["test"])).metrics == from_run
+
+
+def test_tfft_explain_attributes_the_answer_start_and_end_in_question_and_context(trained_qa, tmp_path, capsys):
+    from tfft.cli import main
+    from tfft.explain.explainer import TextExplainer
+
+    rng = random.Random(5)
+    short = coded_context(rng, "falcon", 2)
+    long = coded_context(rng, "maple", 40, at_end=True)  # several windows; the answer is in a late one
+    explainer = TextExplainer.load(trained_qa.run_dir)
+    served = LoadedExport(trained_qa.export_path).predict({"question": [QUESTION] * 2, "context": [short, long]})
+    for row, context in enumerate((short, long)):
+        record = explainer.explain({"question": QUESTION, "context": context}, steps=32)
+        assert record["answer"] == served["answer"][row].decode()
+        assert (record["answer_start"], record["answer_end"]) == (served["answer_start"][row], served["answer_end"][row])
+        start, end = record["answer_boundaries"]
+        assert (start["target"], end["target"]) == ("start", "end")
+        assert start["score"] * end["score"] == pytest.approx(float(served["score"][row]), abs=1e-4)
+        for boundary in (start, end):
+            assert boundary["completeness_error"] < 0.05
+            parts = {w["part"] for w in boundary["words"]}
+            assert parts == {"question", "context"}
+            for word in boundary["words"]:
+                assert word["word"] == {"question": QUESTION, "context": context}[word["part"]][word["start"]:word["end"]]
+        context_words = [w for w in start["words"] if w["part"] == "context"]
+        if row == 1:  # the explained window is the late one holding the answer, not the context's start
+            assert context_words[0]["start"] > 0 and context_words[-1]["end"] == len(context)
+    out, page = tmp_path / "qa.jsonl", tmp_path / "qa.html"
+    assert main(["explain", str(trained_qa.run_dir), QUESTION, "--pair", short, "--output", str(out),
+                 "--html", str(page), "--steps", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert f"question: {QUESTION} | context: {short}" in printed and "answer start '" in printed
+    assert json.loads(out.read_text())["input_names"] == ["question", "context"]
+    assert main(["explain", str(trained_qa.run_dir), QUESTION]) == 2
+    assert "give one --pair (context) per text" in capsys.readouterr().err

@@ -298,11 +298,15 @@ def _info(commands) -> None:
 
 
 def _explain(commands) -> None:
-    parser = commands.add_parser("explain", help="word attributions of a trained model's labels (integrated gradients)")
+    parser = commands.add_parser("explain", help="word attributions of a trained model's predictions (integrated "
+                                                 "gradients): labels, entities, relations, answers")
     parser.add_argument("path", help="a run folder, or an export whose run folder is still there")
     parser.add_argument("texts", nargs="*", help="texts to explain (or --file)")
     parser.add_argument("--file", help="a CSV/TSV/JSONL/Parquet file of texts")
-    parser.add_argument("--text-column", default="text", help="--file's text column (default: %(default)s)")
+    parser.add_argument("--pair", action="append", default=[],
+                        help="the second input of each text, for models that take two (QA: the context; repeatable)")
+    parser.add_argument("--text-column", help="--file's text column (default: the model's first input, e.g. text)")
+    parser.add_argument("--pair-column", help="--file's second-input column (default: the model's, e.g. context)")
     parser.add_argument("--skip-bad-rows", action="store_true", help="skip malformed rows of --file and list them")
     parser.add_argument("--label", help="explain this label's probability (default: each text's predicted label)")
     parser.add_argument("--steps", type=int, default=50, help="integration steps (default: %(default)s)")

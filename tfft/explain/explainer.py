@@ -2,9 +2,9 @@
 
 The task says what to attribute (`tfft.tasks.base.Task.explanation_setup`):
 a classifier's label probability, each entity a NER model finds, the relation
-between marked entities. A record holds the example, the prediction, and per
+between marked entities, a QA answer's start and end. A record holds the example, the prediction, and per
 explained score its word attributions and completeness check (flat for a
-classifier; a list under ``entities`` for NER).
+classifier; a list under ``entities`` for NER, ``answer_boundaries`` for QA).
 
 Example:
 
@@ -80,7 +80,7 @@ class TextExplainer:
             check_part_ids(part, token_ids)
         baseline_id = self.baseline_id(baseline)
         explained = [self._attribute(setup, target, steps, baseline_id) for target in setup.targets]
-        record = {**inputs, **setup.summary}
+        record = {**inputs, "input_names": list(inputs), **setup.summary}
         if setup.targets_key is None:
             record.update(explained[0])
         else:

@@ -22,7 +22,7 @@ import tensorflow as tf
 from tfft.config import TrainingConfig
 from tfft.data.readers import TextExamples
 from tfft.explain.explainer import DEFAULT_STEPS, TextExplainer
-from tfft.explain.records import explained_items
+from tfft.explain.records import explained_items, heading
 from tfft.summaries import recording
 from tfft.training.trained_model import TrainedModel
 
@@ -38,7 +38,7 @@ def explanation_markdown(record: dict) -> str:
         words = " ".join(f"**{w['word']}** ({w['attribution']:+.3f})" if i in strong
                          else f"{w['word']} ({w['attribution']:+.3f})" for i, w in enumerate(item["words"]))
         lines.append(f"{title}: {words}")
-    return "; ".join(lines) or f"{record['text']} (nothing to explain)"
+    return "; ".join(lines) or f"{heading(record)} (nothing to explain)"
 
 
 class ExplanationSummaries(keras.callbacks.Callback):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 
-from tfft.explain.records import explained_items
+from tfft.explain.records import explained_items, heading, texts_and_words
 
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.9}
 .text{border-bottom:1px solid #ddd;padding:.8em 0}.meta{color:#555;font-size:.85em}
@@ -41,10 +41,11 @@ def highlighted(text: str, words: list[dict]) -> str:
     return "".join(parts)
 
 
-def _item(text: str, title: str, item: dict) -> str:
+def _item(record: dict, title: str, item: dict) -> str:
+    texts = "".join(f"<div>{highlighted(text, words)}</div>" for text, words in texts_and_words(record, item))
     return (f'<div class="meta"><b>{html.escape(title)}</b> · attributions sum to '
             f'{item["attribution_sum"]:+.4f} of {item["score"] - item["baseline_score"]:+.4f} '
-            f'(completeness error {100 * item["completeness_error"]:.1f}%)</div>{highlighted(text, item["words"])}')
+            f'(completeness error {100 * item["completeness_error"]:.1f}%)</div>{texts}')
 
 
 def explanations_page(records: list[dict], title: str = "tfft explain") -> str:
@@ -52,8 +53,8 @@ def explanations_page(records: list[dict], title: str = "tfft explain") -> str:
     items = []
     for record in records:
         explained = explained_items(record)
-        body = "".join(_item(record["text"], name, item) for name, item in explained) or (
-            f'<div class="meta">nothing to explain</div>{html.escape(record["text"])}')
+        body = "".join(_item(record, name, item) for name, item in explained) or (
+            f'<div class="meta">nothing to explain</div>{html.escape(heading(record))}')
         items.append(f'<div class="text">{body}</div>')
     legend = ('<p class="legend"><span style="background:rgba(22,163,74,.6)">&nbsp;raises&nbsp;</span>'
               '<span style="background:rgba(220,38,38,.6)">&nbsp;lowers&nbsp;</span>the explained '

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tfft.explain.records import explained_items
+from tfft.explain.records import explained_items, texts_and_words
 
 GREEN, RED = (22 / 255, 163 / 255, 74 / 255), (220 / 255, 38 / 255, 38 / 255)
 WIDTH, MARGIN = 9.0, 0.3  # inches
@@ -58,23 +58,24 @@ def explanation_png(record: dict, path: str | Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.colors import LinearSegmentedColormap, Normalize
 
-    text = record["text"]
     items = explained_items(record) or [("nothing to explain", {"words": []})]
     largest = max((abs(word["attribution"]) for _, item in items for word in item["words"]), default=0.0)
     figure = plt.figure(figsize=(WIDTH, 2.0), dpi=120)
-    layouts = [_lines(figure, text, item["words"]) for _, item in items]
-    height = sum(TITLE + LINE * len(lines) for lines in layouts) + LEGEND
+    blocks = [(title, [(text, _lines(figure, text, words)) for text, words in texts_and_words(record, item)])
+              for title, item in items]
+    height = sum(TITLE + LINE * sum(len(lines) for _, lines in texts) for _, texts in blocks) + LEGEND
     figure.set_size_inches(WIDTH, height)
     top = 0.0
-    for (title, _), lines in zip(items, layouts):
+    for title, texts in blocks:
         figure.text(MARGIN / WIDTH, 1 - (top + 0.2) / height, title, va="top", fontsize=FONT_SIZE - 1, weight="bold")
-        for number, line in enumerate(lines):
-            y = 1 - (top + TITLE + LINE * number) / height
-            for x, word in line:
-                figure.text(x / WIDTH, y, text[word["start"]:word["end"]], va="top", fontsize=FONT_SIZE,
-                            bbox={"facecolor": _colour(word["attribution"], largest), "edgecolor": "none",
-                                  "pad": 1.5})
-        top += TITLE + LINE * len(lines)
+        top += TITLE
+        for text, lines in texts:
+            for line in lines:
+                for x, word in line:
+                    figure.text(x / WIDTH, 1 - top / height, text[word["start"]:word["end"]], va="top",
+                                fontsize=FONT_SIZE, bbox={"facecolor": _colour(word["attribution"], largest),
+                                                          "edgecolor": "none", "pad": 1.5})
+                top += LINE
     colour_bar = figure.add_axes((0.25, 0.55 / height, 0.5, 0.14 / height))
     colours = LinearSegmentedColormap.from_list("attribution", [RED, (1, 1, 1), GREEN])
     figure.colorbar(plt.cm.ScalarMappable(Normalize(-largest or -1, largest or 1), colours), cax=colour_bar,

@@ -24,7 +24,7 @@ from tfft.tasks.question_answering.qa_encoder import QAFeatures
 NEG = -1e9
 
 
-def _span_scores(logits: tf.Tensor, features: QAFeatures, max_answer_tokens: int):
+def span_scores(logits: tf.Tensor, features: QAFeatures, max_answer_tokens: int):
     """Best span per feature: (score, start position, end position, probability)."""
     logits = tf.cast(logits, tf.float32)
     start, end = logits[..., 0], logits[..., 1]
@@ -48,7 +48,7 @@ def _span_scores(logits: tf.Tensor, features: QAFeatures, max_answer_tokens: int
 
 def best_answers(logits: tf.Tensor, features: QAFeatures, contexts: tf.Tensor,
                  max_answer_tokens: int, allow_empty: bool = False) -> dict[str, tf.Tensor]:
-    score, start_at, end_at, probability, null = _span_scores(logits, features, max_answer_tokens)
+    score, start_at, end_at, probability, null = span_scores(logits, features, max_answer_tokens)
     example = features.layout.example
     n_examples = tf.shape(contexts)[0]
     best_score = tf.math.unsorted_segment_max(score, example, n_examples)

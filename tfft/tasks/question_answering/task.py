@@ -37,6 +37,8 @@ from sklearn.model_selection import GroupShuffleSplit
 
 from tfft.config import ModelConfig, TrainingConfig
 from tfft.heartbeat import Heartbeat
+from tfft.tasks.explanation import ExplanationSetup
+from tfft.tasks.question_answering.answer_explanation import answer_explanation_setup
 from tfft.data.pipeline import EncodedSplit
 from tfft.tasks.question_answering.squad import QAExamples, read_squad
 from tfft.evaluation.report import Report
@@ -131,6 +133,10 @@ class QuestionAnsweringTask(Task):
         features: QAFeatures = encoder.features(questions, contexts)
         logits = model(encoder.model_inputs(features), training=False)
         return best_answers(logits, features, contexts, self.max_answer_length, self.allow_empty)
+
+    def explanation_setup(self, model: keras.Model, encoder: QAEncoder, inputs: dict[str, str],
+                          label: str | None = None) -> ExplanationSetup:
+        return answer_explanation_setup(self, model, encoder, inputs, label)
 
     def serving_function(self, model: keras.Model, encoder: QAEncoder):
         def serve_question_context(question, context):
