@@ -84,32 +84,37 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def run(args) -> int:
-    if args.topic_model and args.group_column:
-        raise ValueError("group rows by --group-column or by --topic-model's label, not both")
-    window = parse_duration(args.window)
-    lateness = parse_duration(args.allowed_lateness) if args.allowed_lateness not in ("0", "0s") else 0.0
-    rule = SurgeRule(args.z, args.min_count, args.baseline_windows, args.min_baseline_windows)
-    sentiment, topics = _scorers(args)
-    out = _out_folder(args.out)
-    log_file = logging.FileHandler(out / OUTPUTS["log"], encoding="utf-8")
-    log_file.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logging.getLogger("tfft").addHandler(log_file)
-    plot, terminal = TrendPlot(), _Terminal()
+def _listeners(args, out: Path) -> tuple[list[MonitorListener], TrendPlot]:
+    plot = TrendPlot()
     listeners = [WindowLog(out / OUTPUTS["windows"]), WindowLog(out / OUTPUTS["alerts"], alerts_only=True),
-                 BadRowLog(out / OUTPUTS["bad_rows"]), TensorBoardScalars(out / OUTPUTS["tensorboard"]), plot, terminal]
+                 BadRowLog(out / OUTPUTS["bad_rows"]), TensorBoardScalars(out / OUTPUTS["tensorboard"]), plot,
+                 _Terminal()]
     if args.prometheus_port:
         gauges = PrometheusGauges()
         gauges.serve(args.prometheus_port)
         listeners.append(gauges)
         logger.info(f"Prometheus gauges at http://0.0.0.0:{args.prometheus_port}/metrics")
+    return listeners, plot
+
+
+def run(args) -> int:
+    if args.topic_model and args.group_column:
+        raise ValueError("group rows by --group-column or by --topic-model's label, not both")
+    windows = Windows(parse_duration(args.window), args.negative_label, args.examples,
+                      parse_duration(args.allowed_lateness, zero_allowed=True))
+    rule = SurgeRule(args.z, args.min_count, args.baseline_windows, args.min_baseline_windows)
+    poll = parse_duration(args.poll)
+    sentiment, topics = _scorers(args)
+    out = _out_folder(args.out)
+    log_file = logging.FileHandler(out / OUTPUTS["log"], encoding="utf-8")
+    log_file.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logging.getLogger("tfft").addHandler(log_file)
+    listeners, plot = _listeners(args, out)
     stop = _stop_on_signals() if args.follow else threading.Event()
-    monitor = StreamMonitor(sentiment, Windows(window, args.negative_label, args.examples, lateness), rule, topics,
-                            args.batch_size, listeners)
+    monitor = StreamMonitor(sentiment, windows, rule, topics, args.batch_size, listeners)
     columns = StreamColumns(args.time_column, args.text_column, args.group_column)
     try:
-        summary = monitor.run(parse_rows(stream_lines(args.source, args.follow, parse_duration(args.poll),
-                                                      stop.is_set), columns))
+        summary = monitor.run(parse_rows(stream_lines(args.source, args.follow, poll, stop.is_set), columns))
     finally:
         for listener in listeners:
             listener.close()

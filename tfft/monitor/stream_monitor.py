@@ -91,11 +91,12 @@ class StreamMonitor:
         """Consumes ``items`` to their end, then closes the windows still open."""
         batch: list[TimedText] = []
         for item in items:
-            if item is IDLE or isinstance(item, BadRow):
+            if isinstance(item, BadRow):
+                self._bad_row(item)
+                continue
+            if item is IDLE:  # a followed stream went quiet: score what is in hand now
                 self._score(batch)
                 batch = []
-                if item is not IDLE:
-                    self._bad_row(item)
                 continue
             batch.append(item)
             if len(batch) >= self.batch_size:

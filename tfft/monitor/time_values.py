@@ -32,11 +32,14 @@ def parse_timestamp(value) -> float:
     return moment.timestamp()
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in ``<number><s|m|h|d>``."""
+def parse_duration(text: str, zero_allowed: bool = False) -> float:
+    """Seconds in ``<number><s|m|h|d>`` (or ``0`` where ``zero_allowed``)."""
+    if zero_allowed and str(text).strip() == "0":
+        return 0.0
     match = _DURATION.match(str(text))
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"duration '{text}' is not allowed: expected a positive number and a unit, "
+    if not match or (float(match.group(1)) <= 0 and not zero_allowed):
+        expected = "a number" if zero_allowed else "a positive number"
+        raise ValueError(f"duration '{text}' is not allowed: expected {expected} and a unit, "
                          f"e.g. 90s, 15m, 1h or 1d")
     return float(match.group(1)) * UNITS[match.group(2)]
 

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import keras
@@ -23,11 +24,14 @@ from tfft.text.offset_tokenizer import OffsetTokenizer
 PartsOf = Callable[[object, str, int], tuple[list[ExplainedPart], set[int]]]  # (encoder, text, room) → parts, kept ids
 
 
+_OFFSETS: "weakref.WeakKeyDictionary[object, OffsetTokenizer]" = weakref.WeakKeyDictionary()
+
+
 def offset_tokenizer(encoder) -> OffsetTokenizer:
     """The encoder's WordPiece tokenizer with offsets, built once per encoder."""
-    if getattr(encoder, "_explain_offsets", None) is None:
-        encoder._explain_offsets = OffsetTokenizer.from_keras_hub(encoder.tokenizer)
-    return encoder._explain_offsets
+    if encoder not in _OFFSETS:
+        _OFFSETS[encoder] = OffsetTokenizer.from_keras_hub(encoder.tokenizer)
+    return _OFFSETS[encoder]
 
 
 def plain_text_parts(encoder, text: str, room: int) -> tuple[list[ExplainedPart], set[int]]:
