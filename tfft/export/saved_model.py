@@ -99,7 +99,9 @@ def build_endpoints_archive(endpoints: list[Endpoint],
         archive.add_endpoint(endpoint.name, endpoint.function(), input_signature=input_signature(endpoint.task))
     for extra in extra_signatures:
         for item in extra.tracked:
-            archive.track(item)
+            if id(item) not in tracked:
+                tracked.add(id(item))
+                archive.track(item)
         archive.add_endpoint(extra.name, extra.function, input_signature=extra.input_signature)
     _share_variable_storage(archive)
     return archive
