@@ -97,7 +97,7 @@ class TextExplainer:
                 "attribution_sum": float(explanation.attributions.sum()), "completeness_error": error,
                 "completeness_holds": error <= COMPLETENESS_TOLERANCE, "words": words, "pieces": pieces}
 
-    def explain_all(self, texts: list[str], steps: int = DEFAULT_STEPS, baseline: str = "pad",
+    def explain_all(self, texts: list[str | dict[str, str]], steps: int = DEFAULT_STEPS, baseline: str = "pad",
                     label: str | None = None) -> list[dict]:
         beat = Heartbeat("explaining", len(texts), "texts")
         records = []
