@@ -18,7 +18,7 @@ from tfft.explain.explainer import TextExplainer
 from tfft.explain.html_page import explanations_page
 from tfft.explain.integrated_gradients import COMPLETENESS_TOLERANCE
 from tfft.explain.png_figure import explanation_png
-from tfft.explain.records import explained_items, heading
+from tfft.explain.records import explained_items, heading, ranked_words
 
 TOP_WORDS = 5
 
@@ -53,7 +53,7 @@ def refuse_to_overwrite(*paths: str | None) -> None:
 def summary(record: dict) -> str:
     lines = [heading(record)]
     for title, item in explained_items(record):
-        ranked = sorted(item["words"], key=lambda word: -word["attribution"])[:TOP_WORDS]
+        ranked = [item["words"][i] for i in ranked_words(item["words"])[:TOP_WORDS]]
         words = ", ".join(f"{word['word']} {word['attribution']:+.3f}" for word in ranked)
         check = "holds" if item["completeness_holds"] else "MISSED (try more --steps)"
         lines.append(f"  {title}; most for it: {words}; completeness error "

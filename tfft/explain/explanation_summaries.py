@@ -22,7 +22,7 @@ import tensorflow as tf
 from tfft.config import TrainingConfig
 from tfft.data.readers import TextExamples
 from tfft.explain.explainer import DEFAULT_STEPS, TextExplainer
-from tfft.explain.records import explained_items, heading
+from tfft.explain.records import explained_items, heading, ranked_words
 from tfft.summaries import recording
 from tfft.training.trained_model import TrainedModel
 
@@ -33,8 +33,7 @@ def explanation_markdown(record: dict) -> str:
     """One explained text as markdown: per explained score its title, then each word and attribution."""
     lines = []
     for title, item in explained_items(record):
-        ranked = sorted(range(len(item["words"])), key=lambda i: -item["words"][i]["attribution"])
-        strong = set(ranked[:BOLD_WORDS])
+        strong = set(ranked_words(item["words"])[:BOLD_WORDS])
         words = " ".join(f"**{w['word']}** ({w['attribution']:+.3f})" if i in strong
                          else f"{w['word']} ({w['attribution']:+.3f})" for i, w in enumerate(item["words"]))
         lines.append(f"{title}: {words}")

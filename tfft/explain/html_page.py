@@ -21,11 +21,15 @@ STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-heigh
 .w{padding:.1em .15em;border-radius:.2em}.legend span{margin-right:1.2em}"""
 
 
+def opacity(attribution: float, largest: float) -> float:
+    """How strongly a word is shaded: its attribution relative to the text's largest, up to 0.85."""
+    return 0.85 * (min(abs(attribution) / largest, 1.0) if largest > 0 else 0.0)
+
+
 def shade(attribution: float, largest: float) -> str:
     """The CSS background of a word: green for support, red against, transparent near zero."""
-    strength = min(abs(attribution) / largest, 1.0) if largest > 0 else 0.0
     colour = "22,163,74" if attribution > 0 else "220,38,38"
-    return f"background:rgba({colour},{0.85 * strength:.2f})"
+    return f"background:rgba({colour},{opacity(attribution, largest):.2f})"
 
 
 def highlighted(text: str, words: list[dict]) -> str:

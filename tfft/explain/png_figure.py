@@ -1,6 +1,6 @@
 """One text's explanation as a PNG: its words on shaded boxes under each explained score, a colour legend.
 
-The shades are the HTML page's (`tfft.explain.html_page.shade`): green raises the
+The shades are the HTML page's (`tfft.explain.html_page.opacity`): green raises the
 explained label's probability, red lowers it, relative to the text's strongest word.
 
 Example:
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tfft.explain.html_page import opacity
 from tfft.explain.records import explained_items, texts_and_words
 
 GREEN, RED = (22 / 255, 163 / 255, 74 / 255), (220 / 255, 38 / 255, 38 / 255)
@@ -21,8 +22,7 @@ FONT_SIZE = 12
 
 
 def _colour(attribution: float, largest: float) -> tuple[float, float, float, float]:
-    strength = min(abs(attribution) / largest, 1.0) if largest > 0 else 0.0
-    return (*(GREEN if attribution > 0 else RED), 0.85 * strength)
+    return (*(GREEN if attribution > 0 else RED), opacity(attribution, largest))
 
 
 def _lines(figure, text: str, words: list[dict]) -> list[list[tuple[float, dict]]]:

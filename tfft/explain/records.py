@@ -44,3 +44,8 @@ def texts_and_words(record: dict, item: dict) -> list[tuple[str, list[dict]]]:
     """(text, its words) for each input of the example, in order: one for a single text."""
     return [(record[name], [w for w in item["words"] if w.get("part", name) == name])
             for name in record["input_names"]]
+
+
+def ranked_words(words: list[dict]) -> list[int]:
+    """Indices of ``words``, the most supporting (highest attribution) first."""
+    return sorted(range(len(words)), key=lambda i: -words[i]["attribution"])
