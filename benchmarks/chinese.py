@@ -10,7 +10,9 @@ Steps (all seeded):
 1. Pre-train ``configs/pretrain_zh_bert.yaml`` (held-out MLM perplexity per epoch).
 2. (a)'s backbone: the pre-trained one's architecture and vocabulary with fresh random weights.
 3. Fine-tune ``configs/zh_sentiment.yaml`` and ``configs/zh_ner.yaml`` from (a) and (b), on all
-   training rows and on a seeded 10% sample (stratified by label for sentiment).
+   training rows and on a seeded 10% sample (stratified by label for sentiment). A sample has a
+   tenth of the optimizer steps per epoch; ``--sample-epochs N`` trains the runs below 100% for N
+   epochs instead of the recipe's (its early stopping still keeps the best one).
 4. Baseline for sentiment on the same rows: character 1-3-gram TF-IDF + logistic regression.
 5. The (b) NER export of the largest fraction, served by ``benchmarks/served_spans.py`` in a process with only
    TensorFlow and tensorflow-text: ``text[start:end]`` of every predicted entity on dev.
@@ -119,14 +121,16 @@ def random_twin(preset: Path, target: Path) -> Path:
     return target
 
 
-def fine_tune(task: str, backbone: Path, init: str, fraction: float, suffix: str) -> tuple[dict, Path]:
+def fine_tune(task: str, backbone: Path, init: str, fraction: float, args: argparse.Namespace) -> tuple[dict, Path]:
     from tfft.commands.train import train_and_export
     from tfft.config import load_config
 
     recipe, _, metric = TASKS[task]
-    name = f"zh-{task}-{init}-{round(fraction * 100)}pct{suffix}"
-    result = train_and_export(load_config(str(ROOT / "configs" / recipe), [
-        f"name={name}", f"model.backbone={backbone}", f"data.train={sample_file(task, fraction)}"]), verbose=2)
+    name = f"zh-{task}-{init}-{round(fraction * 100)}pct{args.suffix}"
+    overrides = [f"name={name}", f"model.backbone={backbone}", f"data.train={sample_file(task, fraction)}"]
+    if fraction < 1.0 and args.sample_epochs:
+        overrides.append(f"training.epochs={args.sample_epochs}")
+    result = train_and_export(load_config(str(ROOT / "configs" / recipe), overrides), verbose=2)
     after = result.metrics["validation"]["after"]
     figures = {"dev_" + metric: after[metric], "rows": result.metrics["training"]["rows"],
                "train_seconds": result.metrics["training"]["seconds"]}
@@ -158,6 +162,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--preset", help="a finished pre-training's preset folder (skips step 1)")
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=sorted(TASKS))
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.1, 1.0])
+    parser.add_argument("--sample-epochs", type=int,
+                        help="epochs of the fine-tunes below 100%% of the labels (default: the recipe's)")
     parser.add_argument("--suffix", default="", help="appended to run names (fresh runs)")
     return parser.parse_args()
 
@@ -166,13 +172,13 @@ def main() -> None:
     args = parse_args()
     preset, pretraining = pretrained_preset(args)
     backbones = {"b_pretrained": preset, "a_random": random_twin(preset, preset.parent / "random-init-preset")}
-    report: dict = {"pretraining": pretraining, "preset": str(preset)}
+    report: dict = {"pretraining": pretraining, "preset": str(preset), "sample_epochs": args.sample_epochs}
     for task in args.tasks:
         for fraction in args.fractions:
             key = f"{task}_{round(fraction * 100)}pct"
             report[key] = {}
             for init, backbone in backbones.items():
-                report[key][init], export = fine_tune(task, backbone, init, fraction, args.suffix)
+                report[key][init], export = fine_tune(task, backbone, init, fraction, args)
                 if task == "ner" and init == "b_pretrained" and fraction == max(args.fractions):
                     report["ner_served_spans"] = served_span_check(export)
             if task == "sentiment":

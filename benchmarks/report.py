@@ -134,6 +134,9 @@ def chinese_table(figures: dict) -> str:
     notes = [f"Pre-training: {pre.get('blocks'):,} blocks of {pre.get('block_tokens')} tokens, "
              f"{pre.get('tokens_per_second'):,.0f} tokens/s, {pre.get('train_seconds'):,.0f} s of training; "
              f"held-out masked-LM perplexity {perplexities} (before training, then after each epoch)."]
+    if figures.get("sample_epochs"):
+        notes.append(f"Fine-tunes on a sample of the labels train {figures['sample_epochs']} epochs, "
+                     "those on all of them the recipe's; early stopping keeps each run's best epoch.")
     spans = figures.get("ner_served_spans")
     if spans:
         share = max(int(key.rsplit("_", 1)[1][:-3]) for key in figures if key.startswith("ner_") and key.endswith("pct"))

@@ -61,10 +61,11 @@ def test_the_chinese_table_sets_random_init_beside_pre_trained_and_the_baseline(
                                "blocks": 19176, "block_tokens": 128, "train_seconds": 1133.0,
                                "tokens_per_second": 6401.0},
                "sentiment_10pct": {**cell("accuracy", 0.52, 0.668), "tfidf_logistic_regression": {"dev_accuracy": 0.791}},
-               "ner_100pct": cell("f1", 0.70, 0.80),
+               "ner_100pct": cell("f1", 0.70, 0.80), "sample_epochs": 8,
                "ner_served_spans": {"texts": 1948, "predicted_entities": 3000, "offset_mismatches": 0, "served_f1": 0.8}}
     table = report.chinese_table(figures)
     assert "| sentiment | 10% | 100 | accuracy | 52.0 | 66.8 | +14.8 | 79.1 |" in table
     assert "| ner | 100% | 100 | f1 | 70.0 | 80.0 | +10.0 |  |" in table
     assert "3,141.0 → 206.0 → 184.0" in table and "0 where `text[start:end]` differs" in table
     assert "((b), 100% of the labels" in table
+    assert "on a sample of the labels train 8 epochs" in table
